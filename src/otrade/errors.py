@@ -1,0 +1,58 @@
+"""The otrade exception hierarchy.
+
+Every error otrade raises on purpose is an :class:`OTradeError`, so a caller can catch
+the whole family with one clause and still tell the kinds apart.  Messages name the
+field and the value that was wrong; they never contain a secret.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "EngineError",
+    "GatewayError",
+    "OTradeError",
+    "OrderRejected",
+    "PluginError",
+    "SymbolError",
+]
+
+
+class OTradeError(Exception):
+    """Base class of every error otrade raises on purpose."""
+
+
+class ConfigError(OTradeError):
+    """A setting is missing, unknown or has a value of the wrong type or range.
+
+    The message names the key (``section.key``), where the value came from (the TOML
+    file path or the environment variable) and what was expected.
+    """
+
+
+class SymbolError(OTradeError, ValueError):
+    """An option symbol cannot be parsed or built (names the symbol and the bad part)."""
+
+
+class PluginError(OTradeError):
+    """A plugin failed to load or returned something otrade cannot register."""
+
+
+class EngineError(OTradeError):
+    """An engine was used in a way its contract does not allow (unknown name, closed engine)."""
+
+
+class GatewayError(OTradeError):
+    """A gateway cannot do what was asked (unknown gateway, not connected, broker error)."""
+
+
+class OrderRejected(OTradeError):
+    """An order was refused before it reached a broker, or the broker refused it.
+
+    Attributes:
+        reason: Human-readable reason naming the bad field or the failed check.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
