@@ -1,0 +1,95 @@
+"""The ``otrade`` command.
+
+``otrade --version`` prints the version; ``otrade plugins`` lists every registered gateway,
+datafeed, combo type, engine and strategy with the plugin and distribution it came from,
+then any plugin that was skipped and why; ``otrade config`` prints the effective settings
+with secrets redacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from otrade.__about__ import __version__
+from otrade.errors import OTradeError
+from otrade.plugins import PluginRegistry
+from otrade.settings import Settings, load_settings, settings_to_dict
+
+__all__ = ["main"]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="otrade", description="Automated options trading: strategies, combos, hedging."
+    )
+    parser.add_argument("--version", action="version", version=f"otrade {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="settings file (TOML); default: $OTRADE_CONFIG, else built-in defaults",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    plugins = commands.add_parser("plugins", help="list registered plugin items")
+    plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    commands.add_parser("config", help="print the effective settings (secrets redacted)")
+    return parser
+
+
+def _print_plugins(settings: Settings, as_json: bool) -> int:
+    registry = PluginRegistry(settings.plugins.disabled)
+    registry.load()
+    items = registry.items()
+    failures = registry.failures
+    if as_json:
+        document = {
+            "items": [
+                {
+                    "kind": item.kind,
+                    "name": item.name,
+                    "plugin": item.plugin,
+                    "distribution": item.distribution,
+                }
+                for item in items
+            ],
+            "plugins": registry.plugins,
+            "failures": [str(failure) for failure in failures],
+        }
+        print(json.dumps(document, indent=2))
+        return 0
+    print(f"plugins: {', '.join(f'{n} ({d})' for n, d in registry.plugins.items())}")
+    if items:
+        rows = [("KIND", "NAME", "PLUGIN", "DISTRIBUTION")]
+        rows += [(i.kind, i.name, i.plugin, i.distribution) for i in items]
+        widths = [max(len(row[column]) for row in rows) for column in range(4)]
+        for row in rows:
+            print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    else:
+        print("no gateways, datafeeds, combo types, engines or strategies are registered")
+    for failure in failures:
+        print(f"skipped: {failure}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 success, 2 bad settings or usage)."""
+    parser = _build_parser()
+    arguments = parser.parse_args(argv)
+    if arguments.command is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = load_settings(arguments.config)
+    except OTradeError as error:
+        print(f"otrade: error: {error}", file=sys.stderr)
+        return 2
+    if arguments.command == "plugins":
+        return _print_plugins(settings, arguments.json)
+    print(json.dumps(settings_to_dict(settings), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
