@@ -13,11 +13,11 @@ from otrade.plugins import hookimpl
 
 @hookimpl
 def otrade_gateways() -> Sequence[object]:
-    """otrade's own gateways."""
+    """Otrade's own gateways."""
     return []
 
 
 @hookimpl
 def otrade_engines() -> Sequence[object]:
-    """otrade's own engines."""
+    """Otrade's own engines."""
     return []

@@ -6,7 +6,7 @@ stream and the CLI print, so renaming a value is a schema change.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-class Direction(str, Enum):
+class Direction(StrEnum):
     """Side of an order, a trade, a position or a combo (LONG buys, SHORT sells)."""
 
     LONG = "long"
@@ -37,7 +37,7 @@ class Direction(str, Enum):
         return Direction.SHORT if self is Direction.LONG else Direction.LONG
 
 
-class Offset(str, Enum):
+class Offset(StrEnum):
     """Whether an order opens or closes exposure (``NONE`` when the caller does not say)."""
 
     NONE = "none"
@@ -45,7 +45,7 @@ class Offset(str, Enum):
     CLOSE = "close"
 
 
-class OrderType(str, Enum):
+class OrderType(StrEnum):
     """How an order is priced."""
 
     MARKET = "market"
@@ -54,7 +54,7 @@ class OrderType(str, Enum):
     STOP_LIMIT = "stop_limit"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The life cycle of an order; one state machine for every gateway.
 
     ``SUBMITTING -> NOT_TRADED -> PART_TRADED -> ALL_TRADED`` with ``CANCELLED`` and
@@ -83,14 +83,14 @@ ACTIVE_STATUSES = frozenset({Status.SUBMITTING, Status.NOT_TRADED, Status.PART_T
 """Statuses of an order that can still trade or be cancelled."""
 
 
-class OptionRight(str, Enum):
+class OptionRight(StrEnum):
     """Call or put; the value is the letter used in OCC symbols."""
 
     CALL = "C"
     PUT = "P"
 
 
-class Product(str, Enum):
+class Product(StrEnum):
     """What kind of instrument a contract is."""
 
     EQUITY = "equity"
@@ -101,7 +101,7 @@ class Product(str, Enum):
     COMBO = "combo"
 
 
-class ExpiryType(str, Enum):
+class ExpiryType(StrEnum):
     """Listing cycle of an option expiry, when the source says it."""
 
     WEEKLY = "weekly"
@@ -110,7 +110,7 @@ class ExpiryType(str, Enum):
     UNKNOWN = "unknown"
 
 
-class Exchange(str, Enum):
+class Exchange(StrEnum):
     """Exchanges and routing destinations otrade knows by name."""
 
     SMART = "SMART"

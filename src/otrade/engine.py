@@ -58,10 +58,10 @@ class BaseEngine:
         self.main_engine = main_engine
         self.event_engine = event_engine
 
-    def start(self) -> None:  # noqa: B027 - optional hook
+    def start(self) -> None:
         """Called once, after every engine is built and before events are dispatched."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release resources; called once at shutdown, after the event queue is drained."""
 
 
@@ -299,14 +299,16 @@ class MainEngine:
             (f"gateway {name}", self._gateways[name].close) for name in reversed(self._connected)
         ]
         steps.append(("event engine", self.event_engine.stop))
-        steps += [(f"engine {name}", engine.close) for name, engine in reversed(self._engines.items())]
+        steps += [
+            (f"engine {name}", engine.close) for name, engine in reversed(self._engines.items())
+        ]
         steps.append(("MainEngine", lambda: self._log.info("MainEngine closed")))
         steps.append(("log engine", self.log_engine.close))
         steps.append(("IO loop", self.io_loop.stop))
         for label, step in steps:
             try:
                 step()
-            except Exception:  # noqa: BLE001 - close the rest regardless
+            except Exception:
                 self._log.opt(exception=True).error("closing {} failed", label)
         self._connected.clear()
 

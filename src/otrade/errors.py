@@ -46,7 +46,7 @@ class GatewayError(OTradeError):
     """A gateway cannot do what was asked (unknown gateway, not connected, broker error)."""
 
 
-class OrderRejected(OTradeError):
+class OrderRejected(OTradeError):  # noqa: N818 - the name the API documents
     """An order was refused before it reached a broker, or the broker refused it.
 
     Attributes:

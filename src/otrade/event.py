@@ -65,7 +65,7 @@ class Event:
 
     __slots__ = ("data", "type")
 
-    def __init__(self, type: str, data: Any = None) -> None:  # noqa: A002 - the documented name
+    def __init__(self, type: str, data: Any = None) -> None:
         self.type = type
         self.data = data
 
@@ -140,14 +140,14 @@ class EventEngine:
         """True between :meth:`start` and :meth:`stop`."""
         return self._active
 
-    def register(self, type: str, handler: Handler) -> None:  # noqa: A002
+    def register(self, type: str, handler: Handler) -> None:
         """Call ``handler`` for every event of ``type``; registering twice does nothing."""
         with self._lock:
             handlers = self._handlers.get(type, ())
             if handler not in handlers:
                 self._handlers[type] = (*handlers, handler)
 
-    def unregister(self, type: str, handler: Handler) -> None:  # noqa: A002
+    def unregister(self, type: str, handler: Handler) -> None:
         """Stop calling ``handler`` for ``type``; unknown handlers are ignored."""
         with self._lock:
             handlers = tuple(h for h in self._handlers.get(type, ()) if h != handler)
@@ -254,7 +254,7 @@ class EventEngine:
 
     def _put_due_timers(self) -> None:
         now = self._clock.monotonic()
-        assert self._next_timer is not None  # noqa: S101 - set by start()
+        assert self._next_timer is not None
         while self._next_timer <= now:
             self._queue.put(Event(EVENT_TIMER, self._clock.now()))
             self._next_timer += self._interval_s
@@ -272,12 +272,12 @@ class EventEngine:
         for handler in self._handlers.get(event.type, ()):
             try:
                 handler(event)
-            except Exception:  # noqa: BLE001 - one handler must not stop the bus
+            except Exception:
                 self._report(handler, event)
         for handler in self._general:
             try:
                 handler(event)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 self._report(handler, event)
 
     def _report(self, handler: Handler, event: Event) -> None:

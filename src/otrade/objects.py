@@ -185,7 +185,9 @@ class Leg:
     @ratio.validator
     def _check_ratio(self, attribute: attrs.Attribute[int], value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value == 0:
-            raise ValueError(f"leg {self.symbol!r}: ratio must be a non-zero integer, got {value!r}")
+            raise ValueError(
+                f"leg {self.symbol!r}: ratio must be a non-zero integer, got {value!r}"
+            )
 
     @property
     def direction(self) -> Direction:

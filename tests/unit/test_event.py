@@ -102,7 +102,8 @@ def test_a_raising_handler_is_logged_with_traceback_and_others_still_run(log_lin
     engine.stop()
     assert seen == [1, 2]
     text = "".join(log_lines)
-    assert "handler test_a_raising_handler_is_logged_with_traceback_and_others_still_run.<locals>.broken" in text
+    assert "handler test_a_raising_handler_is_logged_with_traceback" in text
+    assert "<locals>.broken raised while handling a 'x' event" in text
     assert "RuntimeError: broken on 1" in text
     assert "RuntimeError: broken on 2" in text
     assert "Traceback" in text

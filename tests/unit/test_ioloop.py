@@ -49,7 +49,7 @@ def test_run_times_out_and_cancels():
     io_loop = IoLoop()
     io_loop.start()
     try:
-        with pytest.raises(TimeoutError, match="0.05 s"):
+        with pytest.raises(TimeoutError, match=r"0\.05 s"):
             io_loop.run(asyncio.sleep(10), timeout_s=0.05)
     finally:
         io_loop.stop()

@@ -22,7 +22,6 @@ from otrade.objects import (
     ContractData,
     Leg,
     LogData,
-    OrderData,
     OrderRequest,
     QuoteData,
     TradeData,
@@ -133,11 +132,22 @@ def test_create_order_copies_the_request_and_starts_submitting():
         reference="roll-1",
     )
     order = request.create_order("01J0ORDER", "paper", NOW)
-    assert (order.order_id, order.gateway_name, order.status) == ("01J0ORDER", "paper", Status.SUBMITTING)
-    assert (order.volume, order.price, order.strategy, order.reference) == (3, 450.5, "wheel", "roll-1")
+    assert (order.order_id, order.gateway_name, order.status) == (
+        "01J0ORDER",
+        "paper",
+        Status.SUBMITTING,
+    )
+    assert (order.volume, order.price, order.strategy, order.reference) == (
+        3,
+        450.5,
+        "wheel",
+        "roll-1",
+    )
     assert order.is_active
     assert order.remaining == 3
-    assert order.create_cancel_request() == CancelRequest(order_id="01J0ORDER", gateway_name="paper")
+    assert order.create_cancel_request() == CancelRequest(
+        order_id="01J0ORDER", gateway_name="paper"
+    )
 
 
 def test_order_cannot_trade_more_than_its_volume():
@@ -152,7 +162,7 @@ def test_order_cannot_trade_more_than_its_volume():
 
 def test_times_must_be_timezone_aware():
     with pytest.raises(ValueError, match="time must be timezone-aware"):
-        QuoteData(symbol="SPY", time=datetime(2026, 12, 18, 15, 0))  # noqa: DTZ001
+        QuoteData(symbol="SPY", time=datetime(2026, 12, 18, 15, 0))
 
 
 @pytest.mark.parametrize(

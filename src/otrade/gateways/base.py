@@ -124,5 +124,7 @@ class BaseGateway(ABC):
 
     def write_log(self, message: str, level: str = "INFO") -> None:
         """Put a log event with this gateway as its source."""
-        record = LogData(message=message, level=level, source=self.gateway_name, time=self.clock.now())
+        record = LogData(
+            message=message, level=level, source=self.gateway_name, time=self.clock.now()
+        )
         self.event_engine.put(Event(EVENT_LOG, record))

@@ -1,0 +1,29 @@
+"""Sphinx configuration for the otrade documentation."""
+
+from __future__ import annotations
+
+from otrade.__about__ import __version__
+
+project = "otrade"
+author = "otrade developers"
+copyright = "2026, otrade developers"
+version = release = __version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx_autodoc_typehints",
+]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+exclude_patterns = ["_build"]
+html_theme = "furo"
+html_title = f"otrade {version}"
+
+autodoc_member_order = "bysource"
+autodoc_default_options = {"members": True, "show-inheritance": True}
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+typehints_fully_qualified = False
+always_document_param_types = False
+myst_heading_anchors = 3

@@ -1,0 +1,1 @@
+"""Protocol-level fakes and throwaway plugin distributions used by the tests."""
