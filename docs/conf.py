@@ -27,3 +27,5 @@ napoleon_numpy_docstring = False
 typehints_fully_qualified = False
 always_document_param_types = False
 myst_heading_anchors = 3
+# loguru's record and message types exist only in its type stubs (``if TYPE_CHECKING``).
+suppress_warnings = ["sphinx_autodoc_typehints.guarded_import"]

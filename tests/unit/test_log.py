@@ -31,7 +31,7 @@ MakeEngine = Callable[..., LogEngine]
 
 @attrs.frozen
 class GatewaySettings:
-    password: Secret = Secret("gw-password-9876")
+    password: Secret = attrs.field(factory=lambda: Secret("gw-password-9876"))
 
 
 @attrs.frozen
