@@ -197,7 +197,7 @@ def _patch_record(record: Record) -> None:
 def _fallback_view(record: Record, error: Exception) -> _View:
     # Shown instead of a record the engine failed to prepare; its text could hold a secret.
     record["message"] = f"[record not shown: preparing it raised {type(error).__name__}]"
-    return _View(datetime.now(UTC), DEFAULT_SOURCE, record["message"], "")
+    return _View(record["time"].astimezone(UTC), DEFAULT_SOURCE, record["message"], "")
 
 
 def _exception_text(record: Record) -> str:
@@ -241,8 +241,9 @@ class LogEngine:
     loguru is global, so the engine changes global state while it runs; :meth:`close` undoes
     it, except for two things:
 
-    * With ``settings.log.console`` the engine removes loguru's default stderr handler (id 0),
-      which would otherwise print every line twice; it is not put back.
+    * The engine removes loguru's default stderr handler (id 0), which would print every line
+      twice and runs in diagnose mode (local variable values, secrets among them, in
+      tracebacks); it is not put back.
     * loguru has no way to remove a patcher, so the engine's patcher stays configured and
       does nothing while no LogEngine runs.  It replaces a patcher configured earlier with
       ``logger.configure(patcher=...)``.
@@ -378,6 +379,10 @@ class LogEngine:
         log = self._settings.log
         _running.add(self)
         logger.configure(patcher=_patch_record)
+        # loguru's default stderr handler runs in diagnose mode, which prints local variable
+        # values (secrets among them) in tracebacks; otrade's own sinks replace it for good.
+        with contextlib.suppress(ValueError):  # already removed
+            logger.remove(_DEFAULT_HANDLER_ID)
         if log.console:
             self._add_console_sink(level)
         if log.file:
@@ -398,8 +403,6 @@ class LogEngine:
         stream = sys.stderr
         if stream is None:  # pythonw and some services have no stderr
             return
-        with contextlib.suppress(ValueError):  # already removed
-            logger.remove(_DEFAULT_HANDLER_ID)
         handler_id = logger.add(
             stream,
             level=level,
@@ -474,7 +477,9 @@ class LogEngine:
         )
 
     def _redact(self, text: str) -> str:
-        return self._redactor.redact(_running.redact(text))
+        # Every running engine's secrets, and this engine's own even while it is not running.
+        text = _running.redact(text)
+        return text if self in _running.engines else self._redactor.redact(text)
 
     def _view(self, record: Record) -> _View:
         """The record's view, set by the patcher, or built here if the patcher was replaced."""

@@ -214,6 +214,26 @@ def test_engine_can_start_again_after_close(make_engine, log_file):
     assert "second run" in log_file()
 
 
+class BrokenClock(SimulatedClock):
+    def now(self) -> datetime:
+        raise RuntimeError(f"clock failed near {ADDED_SECRET}")
+
+
+def test_a_record_that_cannot_be_prepared_is_replaced_without_raising(
+    tmp_path, event_engine, io_loop, log_file
+):
+    settings = Settings(data_directory=tmp_path, log=LogSettings(console=False))
+    engine = LogEngine(settings, BrokenClock(START), event_engine, io_loop)
+    engine.start()
+    try:
+        logger.bind(source="ib").info("secret {}", ADDED_SECRET)
+    finally:
+        engine.close()
+    text = log_file()
+    assert "| INFO     | otrade | [record not shown: preparing it raised RuntimeError]" in text
+    assert ADDED_SECRET not in text
+
+
 # -- console ------------------------------------------------------------------------------------
 
 
