@@ -330,4 +330,3 @@ class MainEngine:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
