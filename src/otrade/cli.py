@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from otrade.__about__ import __version__
 from otrade.errors import OTradeError
 from otrade.plugins import PluginRegistry
-from otrade.settings import Settings, load_settings, settings_to_dict
+from otrade.settings import Settings, dump_settings_toml, load_settings, settings_to_dict
 
 __all__ = ["main"]
 
@@ -34,7 +34,8 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     plugins = commands.add_parser("plugins", help="list registered plugin items")
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    commands.add_parser("config", help="print the effective settings (secrets redacted)")
+    config = commands.add_parser("config", help="print the effective settings (secrets redacted)")
+    config.add_argument("--toml", action="store_true", help="print TOML instead of JSON")
     return parser
 
 
@@ -87,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.command == "plugins":
         return _print_plugins(settings, arguments.json)
-    print(json.dumps(settings_to_dict(settings), indent=2))
+    if arguments.toml:
+        print(dump_settings_toml(settings), end="")
+    else:
+        print(json.dumps(settings_to_dict(settings), indent=2))
     return 0
 
 
