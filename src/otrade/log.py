@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import ipaddress
 import json
 import re
 import sys
@@ -48,7 +47,7 @@ from otrade.errors import ConfigError, EngineError
 from otrade.event import EVENT_LOG, Event, EventEngine
 from otrade.ioloop import IoLoop
 from otrade.objects import LogData
-from otrade.settings import REDACTED, Settings, secret_values
+from otrade.settings import REDACTED, Settings, is_loopback_host, secret_values
 
 if TYPE_CHECKING:
     from loguru import Message, Record
@@ -213,15 +212,6 @@ def _empty_format(record: Record) -> str:
     return ""
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _presented_tokens(request: Request) -> Iterable[str]:
     authorization = request.headers.get("Authorization", "")
     scheme, _, credentials = authorization.partition(" ")
@@ -368,7 +358,7 @@ class LogEngine:
         if log.file and log.retention_days < 1:
             raise ConfigError(f"log.retention_days: must be at least 1, got {log.retention_days!r}")
         websocket = log.websocket
-        if websocket.enabled and not self._token and not _is_loopback(websocket.host):
+        if websocket.enabled and not self._token and not is_loopback_host(websocket.host):
             raise ConfigError(
                 f"log.websocket.token: required to serve the log stream on the non-loopback "
                 f"host {websocket.host!r}"

@@ -65,6 +65,7 @@ __all__ = [
     "Settings",
     "WebSocketLogSettings",
     "dump_settings_toml",
+    "is_loopback_host",
     "load_settings",
     "secret_values",
     "settings_to_dict",
@@ -143,7 +144,8 @@ def _positive_number(_instance: object, attribute: attrs.Attribute[float], value
         raise _InvalidValueError("expected a number > 0", attribute.name)
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ``::1``, ``[::1]``)."""
     if host.lower() == "localhost":
         return True
     try:
@@ -200,7 +202,7 @@ class WebSocketLogSettings:
     token: Secret | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.enabled and not _is_loopback(self.host) and not self.token:
+        if self.enabled and not is_loopback_host(self.host) and not self.token:
             raise _InvalidValueError(
                 f"a non-empty token is required because the stream is enabled on host "
                 f"{self.host!r}, which is not a loopback address (127.0.0.0/8, ::1, localhost)",
