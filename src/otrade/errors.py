@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "DatabaseError",
     "EngineError",
     "GatewayError",
     "OTradeError",
@@ -36,6 +37,13 @@ class SymbolError(OTradeError, ValueError):
 
 class PluginError(OTradeError):
     """A plugin failed to load or returned something otrade cannot register."""
+
+
+class DatabaseError(OTradeError):
+    """The database cannot be opened, migrated, read or written.
+
+    The message names the file path or the URL (with any password hidden).
+    """
 
 
 class EngineError(OTradeError):

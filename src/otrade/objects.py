@@ -13,7 +13,9 @@ timezone-aware UTC datetimes from the clock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -39,6 +41,7 @@ __all__ = [
     "OrderRequest",
     "PositionData",
     "QuoteData",
+    "StrategyData",
     "SubscribeRequest",
     "TradeData",
 ]
@@ -85,7 +88,9 @@ class ContractData:
         currency: ISO currency code.
         underlying_symbol: For options, the underlying's symbol (``SPX`` for SPXW options).
         root: For options, the OCC root / trading class (``SPXW``, ``AAPL1``).
-        expiry: For options, the expiration date.
+        expiry: For options, the expiration date (the OCC date).
+        last_trade_date: For options, the last trading day when it differs from or is known
+            besides the expiry (AM-settled index monthlies stop trading the day before).
         strike: For options, the strike price.
         right: For options, call or put.
         expiry_type: Weekly, monthly or quarterly when known.
@@ -103,6 +108,7 @@ class ContractData:
     underlying_symbol: str = ""
     root: str = ""
     expiry: date | None = None
+    last_trade_date: date | None = None
     strike: float | None = None
     right: OptionRight | None = None
     expiry_type: ExpiryType = ExpiryType.UNKNOWN
@@ -217,6 +223,8 @@ class OrderRequest:
         legs: The legs of a combo order; empty for single-instrument orders.
         strategy: The strategy that sent it ("" for manual orders).
         reference: Free-form tag the caller chooses.
+        combo_signature: For combos, the direction-aware signature of the structure
+            (built by the combo library), "" otherwise.
     """
 
     symbol: str = attrs.field(validator=_non_empty)
@@ -229,6 +237,7 @@ class OrderRequest:
     legs: tuple[Leg, ...] = ()
     strategy: str = ""
     reference: str = ""
+    combo_signature: str = ""
 
     def __attrs_post_init__(self) -> None:
         """Check that the price fields fit the order type."""
@@ -266,6 +275,7 @@ class OrderRequest:
             legs=self.legs,
             strategy=self.strategy,
             reference=self.reference,
+            combo_signature=self.combo_signature,
             status=Status.SUBMITTING,
             time=time,
         )
@@ -288,12 +298,14 @@ class OrderData:
         legs: As in the request.
         strategy: As in the request.
         reference: As in the request.
+        combo_signature: As in the request.
         traded: Units filled so far.
         average_price: Volume-weighted fill price so far, None before the first fill.
         status: Life-cycle state.
         time: When this state was reported.
         reject_reason: Why it was rejected, when it was.
-        broker_order_id: The broker's id for it, "" until known.
+        broker_order_id: The broker's id for it (IB orderId), "" until known.
+        broker_perm_id: The broker's permanent id (IB permId), "" until known.
     """
 
     order_id: str = attrs.field(validator=_non_empty)
@@ -308,12 +320,14 @@ class OrderData:
     legs: tuple[Leg, ...] = ()
     strategy: str = ""
     reference: str = ""
+    combo_signature: str = ""
     traded: int = attrs.field(default=0, validator=_non_negative_int)
     average_price: float | None = None
     status: Status = Status.SUBMITTING
     time: datetime = attrs.field(validator=_aware)
     reject_reason: str = ""
     broker_order_id: str = ""
+    broker_perm_id: str = ""
 
     @traded.validator
     def _check_traded(self, attribute: attrs.Attribute[int], value: int) -> None:
@@ -324,6 +338,11 @@ class OrderData:
     def is_active(self) -> bool:
         """True while the order can still trade or be cancelled."""
         return self.status.is_active
+
+    @property
+    def combo_id(self) -> str:
+        """The combo id every leg trade of this order carries: the order id for a combo."""
+        return self.order_id if self.legs else ""
 
     @property
     def remaining(self) -> int:
@@ -463,3 +482,30 @@ class LogData:
             raise ValueError(
                 f"level must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got {value!r}"
             )
+
+
+def _read_only(value: Mapping[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(dict(value))
+
+
+@attrs.frozen(kw_only=True)
+class StrategyData:
+    """The stored record of one strategy instance, from which it is restored after a restart.
+
+    Attributes:
+        name: The strategy instance's unique name.
+        class_path: Where its class lives, ``package.module:ClassName``.
+        portfolio: The underlying (portfolio) it trades, "" when none.
+        parameters: Its parameters by name; values must be JSON-serializable.
+        variables: Its persisted runtime variables by name; JSON-serializable.
+        state: Its lifecycle state (for example ``initialized``, ``running``, ``stopped``).
+        updated_at: When the record was last saved (UTC); None before the first save.
+    """
+
+    name: str = attrs.field(validator=_non_empty)
+    class_path: str = attrs.field(validator=_non_empty)
+    portfolio: str = ""
+    parameters: Mapping[str, object] = attrs.field(factory=dict, converter=_read_only)
+    variables: Mapping[str, object] = attrs.field(factory=dict, converter=_read_only)
+    state: str = "created"
+    updated_at: datetime | None = None

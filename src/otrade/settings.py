@@ -58,6 +58,7 @@ __all__ = [
     "ENVIRONMENT_PREFIX",
     "LOG_LEVELS",
     "REDACTED",
+    "DatabaseSettings",
     "EventSettings",
     "LogSettings",
     "PluginSettings",
@@ -258,20 +259,45 @@ class PluginSettings:
 
 
 @attrs.frozen
+class DatabaseSettings:
+    """Storage.
+
+    Attributes:
+        url: A SQLAlchemy URL (``postgresql+psycopg://user:password@host/db``); it may hold a
+            password, so it is a secret.  None means the SQLite file ``otrade.db`` under the
+            data directory.
+        auto_upgrade: Upgrade an older schema at start; when False, an older schema is
+            refused with an error that says to run ``otrade db upgrade``.
+        load_listings_on_start: Load the stored option listings at start and emit them as
+            contract events.
+        busy_timeout_s: How long a SQLite connection waits for a lock before failing.
+        write_timeout_s: How long the event thread waits for a trade to be committed.
+    """
+
+    url: Secret | None = None
+    auto_upgrade: bool = True
+    load_listings_on_start: bool = True
+    busy_timeout_s: float = attrs.field(default=10.0, validator=_positive_number)
+    write_timeout_s: float = attrs.field(default=10.0, validator=_positive_number)
+
+
+@attrs.frozen
 class Settings:
     """Everything otrade reads at start.
 
     Attributes:
-        data_directory: Where otrade keeps its files (logs now; the database later).
+        data_directory: Where otrade keeps its files (logs, the SQLite database).
         log: Logging.
         event: The event engine.
         plugins: Plugin loading.
+        database: Storage.
     """
 
     data_directory: Path = attrs.field(factory=lambda: Path.home() / ".otrade")
     log: LogSettings = attrs.field(factory=LogSettings)
     event: EventSettings = attrs.field(factory=EventSettings)
     plugins: PluginSettings = attrs.field(factory=PluginSettings)
+    database: DatabaseSettings = attrs.field(factory=DatabaseSettings)
 
     @property
     def log_directory(self) -> Path:

@@ -1,0 +1,1 @@
+"""Storage: the DatabaseEngine on SQLAlchemy 2 (SQLite by default, PostgreSQL supported)."""
