@@ -1,7 +1,7 @@
 """otrade's built-in plugin: registers what otrade itself ships, through the public hooks.
 
-The built-in gateways (paper, IB), datafeeds (simulated, Tradier), combo types and engines
-are added here as their issues land; until then every hook returns an empty list.
+Engines: the DatabaseEngine.  The built-in gateways (paper, IB), datafeeds (simulated,
+Tradier), combo types and the other engines are added here as they land.
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from otrade.plugins import hookimpl
 
 @hookimpl
 def otrade_gateways() -> Sequence[object]:
-    """Otrade's own gateways."""
+    """The gateways otrade ships."""
     return []
 
 
 @hookimpl
 def otrade_engines() -> Sequence[object]:
-    """Otrade's own engines."""
-    return []
+    """The engines otrade ships, in start order."""
+    from otrade.database.engine import DatabaseEngine  # noqa: PLC0415 - it imports engine.py
+
+    return [DatabaseEngine]

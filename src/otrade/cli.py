@@ -3,7 +3,8 @@
 ``otrade --version`` prints the version; ``otrade plugins`` lists every registered gateway,
 datafeed, combo type, engine and strategy with the plugin and distribution it came from,
 then any plugin that was skipped and why; ``otrade config`` prints the effective settings
-with secrets redacted.
+with secrets redacted; ``otrade db upgrade|downgrade|current|history`` manages the database
+schema.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from otrade.__about__ import __version__
+from otrade.database.connection import display_url, open_database, resolve_url
+from otrade.database.migrate import current_revision, downgrade, head_revision, history, upgrade
 from otrade.errors import OTradeError
 from otrade.plugins import PluginRegistry
 from otrade.settings import Settings, dump_settings_toml, load_settings, settings_to_dict
@@ -36,7 +39,27 @@ def _build_parser() -> argparse.ArgumentParser:
     plugins.add_argument("--json", action="store_true", help="print JSON instead of a table")
     config = commands.add_parser("config", help="print the effective settings (secrets redacted)")
     config.add_argument("--toml", action="store_true", help="print TOML instead of JSON")
+    _add_database_parser(commands)
     return parser
+
+
+def _add_database_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    database = commands.add_parser("db", help="create, upgrade or inspect the database schema")
+    database_commands = database.add_subparsers(
+        dest="database_command", metavar="DB_COMMAND", required=True
+    )
+    upgrade_parser = database_commands.add_parser(
+        "upgrade", help="upgrade the schema (a new database gets the newest one)"
+    )
+    upgrade_parser.add_argument(
+        "--revision", default="head", help="target revision (default: head, the newest)"
+    )
+    downgrade_parser = database_commands.add_parser(
+        "downgrade", help="downgrade the schema to REVISION ('base' drops every otrade table)"
+    )
+    downgrade_parser.add_argument("revision", metavar="REVISION")
+    database_commands.add_parser("current", help="print the database's schema revision")
+    database_commands.add_parser("history", help="list the schema revisions this otrade knows")
 
 
 def _print_plugins(settings: Settings, as_json: bool) -> int:
@@ -74,6 +97,38 @@ def _print_plugins(settings: Settings, as_json: bool) -> int:
     return 0
 
 
+def _revision_text(revision: str | None, head: str) -> str:
+    if revision is None:
+        return "none (no otrade schema)"
+    return f"{revision} (head)" if revision == head else revision
+
+
+def _run_database_command(settings: Settings, command: str, revision: str | None) -> int:
+    head = head_revision()
+    if command == "history":
+        for migration in history():
+            marker = "  (head)" if migration.revision == head else ""
+            print(f"{migration.revision}  {migration.description}{marker}")
+        return 0
+    shown = display_url(resolve_url(settings))
+    engine = open_database(settings)
+    try:
+        before = current_revision(engine)
+        if command == "upgrade" and revision is not None:
+            upgrade(engine, revision)
+        elif command == "downgrade" and revision is not None:
+            downgrade(engine, revision)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    print(f"database: {shown}")
+    if command == "current" or before == after:
+        print(f"revision: {_revision_text(after, head)}")
+    else:
+        print(f"revision: {_revision_text(before, head)} -> {_revision_text(after, head)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 success, 2 bad settings or usage)."""
     parser = _build_parser()
@@ -88,6 +143,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.command == "plugins":
         return _print_plugins(settings, arguments.json)
+    if arguments.command == "db":
+        try:
+            return _run_database_command(
+                settings, arguments.database_command, getattr(arguments, "revision", None)
+            )
+        except OTradeError as error:
+            print(f"otrade: error: {error}", file=sys.stderr)
+            return 2
     if arguments.toml:
         print(dump_settings_toml(settings), end="")
     else:

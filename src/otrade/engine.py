@@ -311,7 +311,7 @@ class MainEngine:
         for label, step in steps:
             try:
                 step()
-            except Exception:
+            except Exception:  # noqa: BLE001 - close the rest regardless
                 self._log.opt(exception=True).error("closing {} failed", label)
         self._connected.clear()
 

@@ -34,6 +34,7 @@ __all__ = [
     "EVENT_TRADE",
     "Event",
     "EventEngine",
+    "Gate",
     "Handler",
 ]
 
@@ -76,6 +77,9 @@ class Event:
 Handler = Callable[[Event], None]
 """A callable that handles one event; it runs on the event thread."""
 
+Gate = Callable[[Event], bool]
+"""A callable that runs before an event's handlers and returns False to drop the event."""
+
 _STOP: Final = Event("__stop__")
 
 
@@ -113,6 +117,7 @@ class EventEngine:
         # consistent handler list without taking a lock.
         self._handlers: dict[str, tuple[Handler, ...]] = {}
         self._general: tuple[Handler, ...] = ()
+        self._gates: dict[str, tuple[Gate, ...]] = {}
         self._lock = threading.Lock()
         self._active = False
         self._stopped = threading.Event()
@@ -166,6 +171,27 @@ class EventEngine:
         """Stop calling a general handler; unknown handlers are ignored."""
         with self._lock:
             self._general = tuple(h for h in self._general if h != handler)
+
+    def register_gate(self, type: str, gate: Gate) -> None:
+        """Run ``gate`` on every event of ``type`` before any handler sees it.
+
+        A gate returns True to let the event through and False to drop it; a gate that
+        raises is logged and the event is dropped.  The DatabaseEngine uses a gate to
+        commit each trade before any engine reacts to it, and to drop repeated executions.
+        """
+        with self._lock:
+            gates = self._gates.get(type, ())
+            if gate not in gates:
+                self._gates[type] = (*gates, gate)
+
+    def unregister_gate(self, type: str, gate: Gate) -> None:
+        """Remove a gate; unknown gates are ignored."""
+        with self._lock:
+            gates = tuple(g for g in self._gates.get(type, ()) if g != gate)
+            if gates:
+                self._gates[type] = gates
+            else:
+                self._gates.pop(type, None)
 
     def put(self, event: Event) -> None:
         """Queue ``event``; safe from any thread, never blocks.
@@ -269,18 +295,31 @@ class EventEngine:
             dispatch(event)
 
     def _dispatch(self, event: Event) -> None:
+        gates = self._gates.get(event.type)
+        if gates is not None and not self._passes(gates, event):
+            return
         for handler in self._handlers.get(event.type, ()):
             try:
                 handler(event)
-            except Exception:
+            except Exception:  # noqa: BLE001 - one handler must not stop the bus
                 self._report(handler, event)
         for handler in self._general:
             try:
                 handler(event)
-            except Exception:
+            except Exception:  # noqa: BLE001 - one handler must not stop the bus
                 self._report(handler, event)
 
-    def _report(self, handler: Handler, event: Event) -> None:
+    def _passes(self, gates: tuple[Gate, ...], event: Event) -> bool:
+        for gate in gates:
+            try:
+                if not gate(event):
+                    return False
+            except Exception:  # noqa: BLE001 - a broken gate drops the event, loudly
+                self._report(gate, event)
+                return False
+        return True
+
+    def _report(self, handler: Handler | Gate, event: Event) -> None:
         name = getattr(handler, "__qualname__", repr(handler))
         logger.bind(source="EventEngine").opt(exception=True).error(
             "handler {} raised while handling a {!r} event", name, event.type

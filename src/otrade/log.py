@@ -189,7 +189,7 @@ def _patch_record(record: Record) -> None:
         return
     try:
         engines[-1]._patch(record)
-    except Exception as error:  # logging must not break the caller
+    except Exception as error:  # noqa: BLE001 - logging must not break the caller
         record["extra"][_VIEW_KEY] = _fallback_view(record, error)
 
 
@@ -340,7 +340,7 @@ class LogEngine:
             logger.bind(source=data.source or DEFAULT_SOURCE, **{_TIME_KEY: data.time}).log(
                 data.level, data.message
             )
-        except Exception as error:  # the engine boundary
+        except Exception as error:  # noqa: BLE001 - the engine boundary
             self._report(f"could not write a LogData from {data.source!r}: {type(error).__name__}")
 
     # -- start and stop ---------------------------------------------------------------------
@@ -483,7 +483,7 @@ class LogEngine:
                 self._redact(record["message"]),
                 self._redact(_exception_text(record)),
             )
-        except Exception as error:  # a sink must not fail on a record
+        except Exception as error:  # noqa: BLE001 - a sink must not fail on a record
             view = _fallback_view(record, error)
         record["extra"][_VIEW_KEY] = view
         return view

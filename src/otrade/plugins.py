@@ -224,7 +224,7 @@ class PluginRegistry:
             return
         try:
             plugin = entry_point.load()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a plugin's import failure is the plugin's
             self._fail(entry_point.name, distribution, f"failed to import: {error!r}")
             return
         self.register(plugin, name=entry_point.name, distribution=distribution)
@@ -246,7 +246,7 @@ class PluginRegistry:
         try:
             self._manager.register(plugin, name=name)
             self._manager.check_pending()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - pluggy raises several kinds
             if self._manager.is_registered(plugin):
                 self._manager.unregister(plugin)
             self._fail(name, distribution, f"invalid hook implementation: {error}")
@@ -264,7 +264,7 @@ class PluginRegistry:
         kind = _HOOK_KINDS[hook]
         try:
             result = function()
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - a broken hook must not stop otrade
             self._fail(plugin, distribution, f"{hook}() raised {error!r}")
             return
         if isinstance(result, str | bytes) or not isinstance(result, Sequence):

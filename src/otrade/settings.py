@@ -16,7 +16,8 @@ cattrs converter::
 
 An environment variable names a key with ``OTRADE_`` and its dotted path, ``__`` between
 nesting levels, in any case: ``OTRADE_DATA_DIRECTORY``, ``OTRADE_LOG__LEVEL``,
-``OTRADE_LOG__WEBSOCKET__PORT``.  ``OTRADE_CONFIG`` names the TOML file.
+``OTRADE_LOG__WEBSOCKET__PORT``.  ``OTRADE_CONFIG`` names the TOML file; names starting
+with ``OTRADE_TEST_`` are reserved for otrade's test suite and ignored.
 
 Every problem (unknown key, wrong type, value out of range) is collected and raised as one
 :class:`~otrade.errors.ConfigError` that names, for each, the dotted key, where the value came
@@ -58,6 +59,7 @@ __all__ = [
     "ENVIRONMENT_PREFIX",
     "LOG_LEVELS",
     "REDACTED",
+    "TEST_VARIABLE_PREFIX",
     "DatabaseSettings",
     "EventSettings",
     "LogSettings",
@@ -80,6 +82,10 @@ ENVIRONMENT_PREFIX = "OTRADE_"
 
 CONFIG_VARIABLE = "OTRADE_CONFIG"
 """Environment variable naming the TOML file; not a setting itself."""
+
+TEST_VARIABLE_PREFIX = "OTRADE_TEST_"
+"""Environment variables reserved for otrade's own test suite (``OTRADE_TEST_DATABASE_URL``);
+they are not settings and are ignored."""
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 """The accepted ``log.level`` values, lowest first."""
@@ -340,7 +346,7 @@ def load_settings(
     merged = _merge(file_data, environment.values)
     try:
         settings = _CONVERTER.structure(merged, Settings)
-    except Exception as error:  # every failure becomes a line of one ConfigError
+    except Exception as error:  # noqa: BLE001 - every failure becomes a line of one ConfigError
         failures = _failures_from(error)
     else:
         if not environment.problems:
@@ -562,7 +568,7 @@ def _read_environment(
         if not variable.startswith(ENVIRONMENT_PREFIX):
             continue
         canonical = ENVIRONMENT_PREFIX + variable.removeprefix(ENVIRONMENT_PREFIX).upper()
-        if canonical == CONFIG_VARIABLE:
+        if canonical == CONFIG_VARIABLE or canonical.startswith(TEST_VARIABLE_PREFIX):
             continue
         source = f"environment variable {variable}"
         if canonical in leaves:
@@ -732,7 +738,7 @@ def _sequence_hook_factory(sequence_type: object, converter: cattrs.Converter) -
         for index, item in enumerate(value):
             try:
                 items.append(_structure_as(converter, item, item_type))
-            except Exception as error:  # collected, then reported together
+            except Exception as error:  # noqa: BLE001 - collected, then reported together
                 error.add_note(IterableValidationNote(f"@ index {index}", index, item_type))
                 errors.append(error)
         if errors:

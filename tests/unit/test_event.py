@@ -255,3 +255,28 @@ def test_handlers_registered_while_running_take_effect():
     engine.put(Event("x", 1))
     engine.stop()
     assert seen == [1]
+
+
+def test_gates_run_before_handlers_and_can_drop_an_event(log_lines):
+    engine = EventEngine(threaded=False)
+    seen: list[int] = []
+    engine.register_gate("x", lambda event: event.data % 2 == 0)
+
+    def broken_gate(event: Event) -> bool:
+        if event.data == 4:
+            raise RuntimeError("gate broke on 4")
+        return True
+
+    engine.register_gate("x", broken_gate)
+    engine.register("x", lambda event: seen.append(event.data))
+    engine.register_general(lambda event: seen.append(-event.data))
+    engine.start()
+    for number in range(6):
+        engine.put(Event("x", number))
+    engine.process_pending(timers=False)
+    assert seen == [0, 0, 2, -2]
+    assert "RuntimeError: gate broke on 4" in "".join(log_lines)
+    engine.unregister_gate("x", broken_gate)
+    engine.put(Event("x", 4))
+    engine.process_pending(timers=False)
+    assert seen[-2:] == [4, -4]

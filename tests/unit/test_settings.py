@@ -377,6 +377,13 @@ def test_unknown_otrade_variable_far_from_any_key_lists_the_valid_ones() -> None
     assert "OTRADE_LOG__WEBSOCKET__TOKEN" in message
 
 
+def test_test_suite_variables_are_not_settings() -> None:
+    settings = load_settings(
+        environ={"OTRADE_TEST_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1/test"}
+    )
+    assert settings == Settings()
+
+
 def test_environment_variable_naming_a_whole_section_is_an_error() -> None:
     message = config_error(environ={"OTRADE_LOG__WEBSOCKET": "on"})
     assert "log.websocket (from environment variable OTRADE_LOG__WEBSOCKET)" in message

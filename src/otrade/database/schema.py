@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "UtcDateTime",
     "metadata",
     "option_listings",
     "order_status_history",
@@ -38,7 +39,6 @@ __all__ = [
     "strategies",
     "trades",
     "underlyings",
-    "UtcDateTime",
 ]
 
 
