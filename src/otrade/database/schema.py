@@ -118,7 +118,6 @@ option_listings = Table(
     Column("first_seen", UtcDateTime(), nullable=False),
     Column("last_seen", UtcDateTime(), nullable=False),
     Index("ix_option_listings_underlying_expiry", "underlying_symbol", "expiry"),
-    Index("ix_option_listings_last_trade_date", "last_trade_date"),
 )
 """Every option listing, keyed by its canonical OCC symbol (root kept apart: SPX vs SPXW)."""
 

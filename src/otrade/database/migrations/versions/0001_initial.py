@@ -71,7 +71,6 @@ def upgrade() -> None:
         "option_listings",
         ["underlying_symbol", "expiry"],
     )
-    op.create_index("ix_option_listings_last_trade_date", "option_listings", ["last_trade_date"])
 
     op.create_table(
         "orders",
@@ -169,7 +168,6 @@ def downgrade() -> None:
     op.drop_index("ix_orders_strategy", table_name="orders")
     op.drop_table("orders")
 
-    op.drop_index("ix_option_listings_last_trade_date", table_name="option_listings")
     op.drop_index("ix_option_listings_underlying_expiry", table_name="option_listings")
     op.drop_table("option_listings")
 
