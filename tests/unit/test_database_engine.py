@@ -362,3 +362,17 @@ def test_readers_run_while_the_writer_writes(harness):
     assert reads[0] > 0
     assert len(harness.database.get_listings("SPY")) == 20 * 42
     assert len(harness.database.get_trades("wheel")) == 50
+
+
+def test_a_newer_schema_stops_the_main_engine_cleanly_and_is_left_untouched(tmp_path, database_url):
+    Harness(tmp_path, database_url).close()
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(DatabaseError, match="9999 .*newer than this otrade"):
+        Harness(tmp_path, database_url)
+    with engine.connect() as connection:
+        revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    engine.dispose()
+    assert revision == "9999"
+    assert not any(t.name in ("otrade-io", "otrade-db-writer") for t in threading.enumerate())

@@ -27,7 +27,7 @@ from loguru import logger
 from sqlalchemy import Connection, Engine
 
 from otrade.database import repository
-from otrade.database.connection import database_errors, display_url, open_database, resolve_url
+from otrade.database.connection import database_errors, display_url, open_database
 from otrade.database.migrate import ensure_schema
 from otrade.database.repository import OrderStatusRecord
 from otrade.engine import BaseEngine
@@ -55,9 +55,8 @@ _Job = tuple[Callable[[Connection], object], "concurrent.futures.Future[object]"
 class _Writer:
     """One thread that runs write jobs, each in its own transaction, in submission order."""
 
-    def __init__(self, engine: Engine, url: str) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._url = url
         self._queue: SimpleQueue[_Job | None] = SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="otrade-db-writer", daemon=True)
         self._thread.start()
@@ -76,7 +75,7 @@ class _Writer:
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                with database_errors(self._url), self._engine.begin() as connection:
+                with database_errors(self._engine.url), self._engine.begin() as connection:
                     result = job(connection)
             except BaseException as error:  # noqa: BLE001 - handed to the waiting caller
                 future.set_exception(error)
@@ -120,16 +119,15 @@ class DatabaseEngine(BaseEngine):
 
     def start(self) -> None:
         """Open and migrate the database, start the writer, load listings."""
-        url = resolve_url(self.main_engine.settings)
-        self._url = display_url(url)
         self._engine = open_database(self.main_engine.settings)
+        self._url = display_url(self._engine.url)
         try:
             revision = ensure_schema(self._engine, auto_upgrade=self._settings.auto_upgrade)
         except BaseException:
             self._engine.dispose()
             self._engine = None
             raise
-        self._writer = _Writer(self._engine, self._url)
+        self._writer = _Writer(self._engine)
         self._log.info("database {} at schema revision {}", self._url, revision)
         self.event_engine.register_gate(EVENT_TRADE, self.gate_trade_event)
         self.event_engine.register(EVENT_ORDER, self.process_order_event)
@@ -206,10 +204,13 @@ class DatabaseEngine(BaseEngine):
 
     # -- writes ---------------------------------------------------------------------------
 
-    def _write(self, job: Callable[[Connection, R], T], record: R) -> concurrent.futures.Future[T]:
+    def _submit(self, job: Callable[[Connection], T]) -> concurrent.futures.Future[T]:
         if self._writer is None:
             raise DatabaseError(f"database {self._url} is not open")
-        return self._writer.submit(lambda connection: job(connection, record))
+        return self._writer.submit(job)
+
+    def _write(self, job: Callable[[Connection, R], T], record: R) -> concurrent.futures.Future[T]:
+        return self._submit(lambda connection: job(connection, record))
 
     def _report_failure(self, what: str) -> Callable[[concurrent.futures.Future[Any]], None]:
         def report(future: concurrent.futures.Future[Any]) -> None:
@@ -248,11 +249,7 @@ class DatabaseEngine(BaseEngine):
         """
         batch = list(contracts)
         now = self._clock.now()
-        if self._writer is None:
-            raise DatabaseError(f"database {self._url} is not open")
-        return self._writer.submit(
-            lambda connection: repository.upsert_contracts(connection, batch, now)
-        )
+        return self._submit(lambda connection: repository.upsert_contracts(connection, batch, now))
 
     def purge_expired_listings(self) -> concurrent.futures.Future[int]:
         """Delete listings whose last trading day has passed in New York.
@@ -261,11 +258,7 @@ class DatabaseEngine(BaseEngine):
             A future of the number of listings deleted.
         """
         today = self.exchange_date()
-        if self._writer is None:
-            raise DatabaseError(f"database {self._url} is not open")
-        return self._writer.submit(
-            lambda connection: repository.purge_expired_listings(connection, today)
-        )
+        return self._submit(lambda connection: repository.purge_expired_listings(connection, today))
 
     def save_strategy(self, record: StrategyData) -> concurrent.futures.Future[None]:
         """Insert or replace a strategy record on the writer thread.
@@ -276,11 +269,7 @@ class DatabaseEngine(BaseEngine):
         """
         repository.check_strategy(record)
         now = self._clock.now()
-        if self._writer is None:
-            raise DatabaseError(f"database {self._url} is not open")
-        return self._writer.submit(
-            lambda connection: repository.save_strategy(connection, record, now)
-        )
+        return self._submit(lambda connection: repository.save_strategy(connection, record, now))
 
     def flush(self, timeout_s: float | None = None) -> None:
         """Write buffered contracts and wait until every write submitted so far is done."""
@@ -295,7 +284,7 @@ class DatabaseEngine(BaseEngine):
     def _read(self, job: Callable[[Connection], T]) -> T:
         if self._engine is None:
             raise DatabaseError(f"database {self._url} is not open")
-        with database_errors(self._url), self._engine.connect() as connection:
+        with database_errors(self._engine.url), self._engine.connect() as connection:
             return job(connection)
 
     def exchange_date(self) -> date:
@@ -311,16 +300,17 @@ class DatabaseEngine(BaseEngine):
         Returns:
             The number of contracts put.
         """
-        if self._engine is None:
-            raise DatabaseError(f"database {self._url} is not open")
-        count = 0
         put = self.event_engine.put
-        with database_errors(self._url), self._engine.connect() as connection:
+
+        def put_all(connection: Connection) -> int:
+            count = 0
             for batch in repository.iterate_listings(connection, underlying):
                 for contract in batch:
                     put(Event(EVENT_CONTRACT, contract))
                 count += len(batch)
-        return count
+            return count
+
+        return self._read(put_all)
 
     def get_listings(self, underlying: str | None = None) -> list[ContractData]:
         """Every stored contract, or one underlying's, as a list."""
