@@ -369,7 +369,7 @@ def test_a_newer_schema_stops_the_main_engine_cleanly_and_is_left_untouched(tmp_
     engine = sqlalchemy.create_engine(database_url)
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
-    with pytest.raises(DatabaseError, match="9999 .*newer than this otrade"):
+    with pytest.raises(DatabaseError, match=r"9999 .*newer than this otrade"):
         Harness(tmp_path, database_url)
     with engine.connect() as connection:
         revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
