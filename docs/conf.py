@@ -21,6 +21,8 @@ html_theme = "furo"
 html_title = f"otrade {version}"
 
 autodoc_member_order = "bysource"
+# Our docstrings are our own; inherited ones (SQLAlchemy's) reference labels we do not have.
+autodoc_inherit_docstrings = False
 autodoc_default_options = {"members": True, "show-inheritance": True}
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
