@@ -147,19 +147,11 @@ class EventEngine:
 
     def register(self, type: str, handler: Handler) -> None:
         """Call ``handler`` for every event of ``type``; registering twice does nothing."""
-        with self._lock:
-            handlers = self._handlers.get(type, ())
-            if handler not in handlers:
-                self._handlers[type] = (*handlers, handler)
+        self._add(self._handlers, type, handler)
 
     def unregister(self, type: str, handler: Handler) -> None:
         """Stop calling ``handler`` for ``type``; unknown handlers are ignored."""
-        with self._lock:
-            handlers = tuple(h for h in self._handlers.get(type, ()) if h != handler)
-            if handlers:
-                self._handlers[type] = handlers
-            else:
-                self._handlers.pop(type, None)
+        self._remove(self._handlers, type, handler)
 
     def register_general(self, handler: Handler) -> None:
         """Call ``handler`` for every event, after the type's own handlers."""
@@ -179,19 +171,25 @@ class EventEngine:
         raises is logged and the event is dropped.  The DatabaseEngine uses a gate to
         commit each trade before any engine reacts to it, and to drop repeated executions.
         """
-        with self._lock:
-            gates = self._gates.get(type, ())
-            if gate not in gates:
-                self._gates[type] = (*gates, gate)
+        self._add(self._gates, type, gate)
 
     def unregister_gate(self, type: str, gate: Gate) -> None:
         """Remove a gate; unknown gates are ignored."""
+        self._remove(self._gates, type, gate)
+
+    def _add(self, table: dict[str, tuple[Any, ...]], type: str, item: object) -> None:
         with self._lock:
-            gates = tuple(g for g in self._gates.get(type, ()) if g != gate)
-            if gates:
-                self._gates[type] = gates
+            items = table.get(type, ())
+            if item not in items:
+                table[type] = (*items, item)
+
+    def _remove(self, table: dict[str, tuple[Any, ...]], type: str, item: object) -> None:
+        with self._lock:
+            items = tuple(existing for existing in table.get(type, ()) if existing != item)
+            if items:
+                table[type] = items
             else:
-                self._gates.pop(type, None)
+                table.pop(type, None)
 
     def put(self, event: Event) -> None:
         """Queue ``event``; safe from any thread, never blocks.
