@@ -11,6 +11,7 @@ themselves, so the same engine code runs live, in deterministic tests and in rep
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,10 @@ class Clock(Protocol):
         """
         ...
 
+    async def sleep_async(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time inside an asyncio coroutine."""
+        ...
+
 
 class LiveClock:
     """The system clock."""
@@ -77,6 +82,10 @@ class LiveClock:
             time.sleep(seconds)
             return True
         return not stop.wait(seconds)
+
+    async def sleep_async(self, seconds: float) -> None:
+        """``asyncio.sleep(seconds)``."""
+        await asyncio.sleep(max(seconds, 0.0))
 
 
 class SimulatedClock:
@@ -185,3 +194,14 @@ class SimulatedClock:
                 if self._speed is not None:
                     timeout = min(timeout, remaining / self._speed)
                 self._condition.wait(timeout)
+
+    async def sleep_async(self, seconds: float) -> None:
+        """Wait inside a coroutine until the simulated time has moved ``seconds`` forward.
+
+        The coroutine re-checks the clock at least every 50 ms of real time (sooner on an
+        accelerated clock), so it wakes shortly after the owner advances a manual clock.
+        """
+        deadline = self.timestamp() + seconds
+        while (remaining := deadline - self.timestamp()) > 0:
+            timeout = _POLL_S if self._speed is None else min(_POLL_S, remaining / self._speed)
+            await asyncio.sleep(timeout)

@@ -104,3 +104,34 @@ def test_accelerated_clock_runs_faster_than_real_time():
     clock.advance(3600)
     assert clock.now() >= START + timedelta(seconds=3605)
     assert clock.speed == 100.0
+
+
+def test_async_sleep_on_live_and_accelerated_clocks():
+    import asyncio
+
+    async def run() -> float:
+        started = time.monotonic()
+        await LiveClock().sleep_async(0.01)
+        await LiveClock().sleep_async(-1)
+        fast = SimulatedClock(START, speed=200.0)
+        await fast.sleep_async(10.0)  # 10 simulated seconds, about 0.05 s real
+        assert fast.now() >= START + timedelta(seconds=10)
+        return time.monotonic() - started
+
+    assert asyncio.run(run()) < 1.0
+
+
+def test_async_sleep_on_a_manual_clock_waits_for_the_owner_to_advance_it():
+    import asyncio
+
+    clock = SimulatedClock(START)
+
+    async def run() -> bool:
+        sleeper = asyncio.ensure_future(clock.sleep_async(5))
+        await asyncio.sleep(0.12)
+        was_waiting = not sleeper.done()
+        clock.advance(5)
+        await asyncio.wait_for(sleeper, 1.0)
+        return was_waiting
+
+    assert asyncio.run(run()) is True
