@@ -35,6 +35,7 @@ class FakeTradier:
         self.timeout_delay_s = timeout_delay_s
         self.requests: list[tuple[float, str, str]] = []  # (time, method, path)
         self.faults: deque[str] = deque()
+        self.sessions: list[str] = []
         self.first_expiry = date(2026, 12, 4)
         self.spot = 450.0
         self._lock = threading.Lock()
@@ -111,6 +112,12 @@ class FakeTradier:
             if unknown:
                 body["unmatched_symbols"] = {"symbol": unknown[0] if len(unknown) == 1 else unknown}
             return {"quotes": body or None}
+        if request.path == "/v1/markets/events/session":
+            with self._lock:
+                self.sessions.append(f"session-{len(self.sessions) + 1}")
+                session = self.sessions[-1]
+            return {"stream": {"url": "https://stream.example/v1/markets/events",
+                               "sessionid": session}}  # fmt: skip
         if request.path == "/v1/markets/clock":
             return {"clock": {"date": "2026-12-01", "state": "open", "timestamp": int(time.time()),
                               "next_change": "16:00", "next_state": "postmarket"}}  # fmt: skip
