@@ -25,7 +25,9 @@ from otrade.errors import EngineError
 
 __all__ = [
     "EVENT_ACCOUNT",
+    "EVENT_CHAIN_UPDATE",
     "EVENT_CONTRACT",
+    "EVENT_GREEKS",
     "EVENT_LOG",
     "EVENT_ORDER",
     "EVENT_POSITION",
@@ -54,6 +56,10 @@ EVENT_POSITION: Final = "position"
 """A :class:`~otrade.objects.PositionData`."""
 EVENT_ACCOUNT: Final = "account"
 """An :class:`~otrade.objects.AccountData`."""
+EVENT_GREEKS: Final = "greeks"
+"""A :class:`~otrade.objects.GreeksData` from a datafeed."""
+EVENT_CHAIN_UPDATE: Final = "chain_update"
+"""A :class:`~otrade.objects.ChainUpdateData`: the MarketDataEngine updated live data."""
 
 
 class Event:

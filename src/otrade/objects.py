@@ -34,7 +34,9 @@ from otrade.constants import (
 __all__ = [
     "AccountData",
     "CancelRequest",
+    "ChainUpdateData",
     "ContractData",
+    "GreeksData",
     "Leg",
     "LogData",
     "OrderData",
@@ -509,3 +511,48 @@ class StrategyData:
     variables: Mapping[str, object] = attrs.field(factory=dict, converter=_read_only)
     state: str = "created"
     updated_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class GreeksData:
+    """Implied volatility and Greeks of one option, as a data provider computed them.
+
+    Units follow otrade's pricing conventions: volatility as a decimal fraction, theta per
+    calendar day, vega and rho per 1 percentage point, all per unit of the underlying.
+
+    Attributes:
+        symbol: The option's canonical symbol.
+        time: When the provider computed them (UTC), else when they were received.
+        iv: Implied volatility, None when not computable.
+        delta: Delta.
+        gamma: Gamma.
+        theta: Theta per calendar day.
+        vega: Vega per volatility point.
+        rho: Rho per rate point.
+        source: The provider (``tradier``, ``simulated``...).
+    """
+
+    symbol: str = attrs.field(validator=_non_empty)
+    time: datetime = attrs.field(validator=_aware)
+    iv: float | None = None
+    delta: float | None = None
+    gamma: float | None = None
+    theta: float | None = None
+    vega: float | None = None
+    rho: float | None = None
+    source: str = ""
+
+
+@attrs.frozen(kw_only=True)
+class ChainUpdateData:
+    """Says that a chain's (or an underlying's) live data changed.
+
+    Attributes:
+        underlying: The portfolio's underlying symbol.
+        chain_key: The chain (``"SPXW 2026-12-18"``), "" when only the underlying changed.
+        time: When the update was applied (clock time).
+    """
+
+    underlying: str = attrs.field(validator=_non_empty)
+    chain_key: str = ""
+    time: datetime = attrs.field(validator=_aware)

@@ -57,15 +57,18 @@ if typing.TYPE_CHECKING:
 
 __all__ = [
     "ENVIRONMENT_PREFIX",
+    "GREEKS_POLICIES",
     "LOG_LEVELS",
     "REDACTED",
     "TEST_VARIABLE_PREFIX",
     "DatabaseSettings",
     "EventSettings",
     "LogSettings",
+    "MarketDataSettings",
     "PluginSettings",
     "Secret",
     "Settings",
+    "TradierSettings",
     "WebSocketLogSettings",
     "dump_settings_toml",
     "is_loopback_host",
@@ -287,6 +290,55 @@ class DatabaseSettings:
     write_timeout_s: float = attrs.field(default=10.0, validator=_positive_number)
 
 
+GREEKS_POLICIES = ("local", "provider", "both")
+"""The accepted ``marketdata.greeks_policy`` values."""
+
+
+@attrs.frozen
+class MarketDataSettings:
+    """Live market data.
+
+    Attributes:
+        feed: The datafeed by name (``simulated``, ``tradier``, or a plugin's).
+        greeks_policy: ``local`` (computed from live mids, the default), ``provider`` (the
+            feed's own), or ``both`` (local, with the provider's kept beside it and a
+            divergence flag).
+        stale_after_s: A quote older than this is marked stale.
+        rate: The continuously compounded risk-free rate the local model uses.
+        divergence_iv: With ``both``, the IV difference that flags a divergence.
+    """
+
+    feed: str = "simulated"
+    greeks_policy: str = attrs.field(default="local", validator=_one_of(GREEKS_POLICIES))
+    stale_after_s: float = attrs.field(default=30.0, validator=_positive_number)
+    rate: float = 0.04
+    divergence_iv: float = attrs.field(default=0.02, validator=_positive_number)
+
+
+@attrs.frozen
+class TradierSettings:
+    """The Tradier datafeed.
+
+    Attributes:
+        token: The API token (a secret).
+        sandbox: Use the sandbox host (15-minute delayed data, no streaming).
+        base_url: Any other REST base URL (tests use a local fake); "" for the default.
+        stream_url: Any other WebSocket URL; "" for Tradier's.
+        requests_per_minute: The market-data limit of the token; 0 for the default (120 in
+            production, 60 in the sandbox).
+        streaming: Stream quotes over the WebSocket (production only) besides polling.
+        timeout_s: Per-request timeout.
+    """
+
+    token: Secret | None = None
+    sandbox: bool = False
+    base_url: str = ""
+    stream_url: str = ""
+    requests_per_minute: int = attrs.field(default=0, validator=_integer_between(0))
+    streaming: bool = False
+    timeout_s: float = attrs.field(default=10.0, validator=_positive_number)
+
+
 @attrs.frozen
 class Settings:
     """Everything otrade reads at start.
@@ -297,6 +349,8 @@ class Settings:
         event: The event engine.
         plugins: Plugin loading.
         database: Storage.
+        marketdata: Live market data.
+        tradier: The Tradier datafeed.
     """
 
     data_directory: Path = attrs.field(factory=lambda: Path.home() / ".otrade")
@@ -304,6 +358,8 @@ class Settings:
     event: EventSettings = attrs.field(factory=EventSettings)
     plugins: PluginSettings = attrs.field(factory=PluginSettings)
     database: DatabaseSettings = attrs.field(factory=DatabaseSettings)
+    marketdata: MarketDataSettings = attrs.field(factory=MarketDataSettings)
+    tradier: TradierSettings = attrs.field(factory=TradierSettings)
 
     @property
     def log_directory(self) -> Path:
