@@ -62,6 +62,7 @@ __all__ = [
     "TermStructurePoint",
     "UnderlyingData",
     "chain_key",
+    "is_trading_day",
     "load_exchange_calendar",
 ]
 
@@ -175,6 +176,15 @@ def load_exchange_calendar() -> None:
     _session_table()
 
 
+def is_trading_day(day: date) -> bool:
+    """True when the New York Stock Exchange has a session on ``day`` (XNYS calendar).
+
+    Raises:
+        ValueError: ``day`` is outside the calendar (2000 to 2080).
+    """
+    return _session_table().close_time(day) is not None
+
+
 # --- values ------------------------------------------------------------------------------
 
 
@@ -279,6 +289,10 @@ def _session_table() -> _SessionTable:
 # --- live objects ------------------------------------------------------------------------
 
 
+def _is_stale(quote_time: datetime | None, now: datetime, max_age_s: float) -> bool:
+    return quote_time is None or (now - quote_time).total_seconds() > max_age_s
+
+
 class UnderlyingData:
     """The live state of a portfolio's underlying: its contract and latest quote.
 
@@ -294,9 +308,11 @@ class UnderlyingData:
         last: Latest trade price, None until quoted.
         mid: Mid of bid and ask, None unless both are there and not crossed.
         quote_time: When the latest quote was stamped, None until quoted.
+        stale: True until quoted, and when the latest quote is older than the configured
+            age (see :meth:`mark_stale`).
     """
 
-    __slots__ = ("ask", "bid", "contract", "last", "mid", "quote_time", "symbol")
+    __slots__ = ("ask", "bid", "contract", "last", "mid", "quote_time", "stale", "symbol")
 
     def __init__(self, symbol: str, contract: ContractData | None = None) -> None:
         self.symbol = symbol
@@ -306,9 +322,15 @@ class UnderlyingData:
         self.last: float | None = None
         self.mid: float | None = None
         self.quote_time: datetime | None = None
+        self.stale = True
 
     def __repr__(self) -> str:
         return f"UnderlyingData({self.symbol!r}, mid={self.mid!r}, last={self.last!r})"
+
+    def mark_stale(self, now: datetime, max_age_s: float) -> bool:
+        """Set and return :attr:`stale`: no quote yet, or one older than ``max_age_s``."""
+        self.stale = _is_stale(self.quote_time, now, max_age_s)
+        return self.stale
 
     @property
     def price(self) -> float | None:
@@ -369,6 +391,12 @@ class OptionData:
         vega: Vega per 1 volatility point, per unit of the underlying, None until set.
         greeks_source: ``"local"`` or ``"provider"``, None until Greeks are set.
         greeks_time: When the Greeks were computed or sent, None until set.
+        provider_iv: The provider's implied volatility when the Greeks policy keeps it
+            beside the local one, else None.
+        greeks_diverged: True when the local and provider IVs differ by more than the
+            configured threshold.
+        stale: True until quoted, and when the latest quote is older than the configured
+            age (see :meth:`mark_stale`).
     """
 
     __slots__ = (
@@ -379,14 +407,17 @@ class OptionData:
         "delta",
         "expiry",
         "gamma",
+        "greeks_diverged",
         "greeks_source",
         "greeks_time",
         "iv",
         "last",
         "mid",
         "multiplier",
+        "provider_iv",
         "quote_time",
         "right",
+        "stale",
         "strike",
         "symbol",
         "theta",
@@ -415,9 +446,17 @@ class OptionData:
         self.vega: float | None = None
         self.greeks_source: GreeksSource | None = None
         self.greeks_time: datetime | None = None
+        self.provider_iv: float | None = None
+        self.greeks_diverged = False
+        self.stale = True
 
     def __repr__(self) -> str:
         return f"OptionData({self.symbol!r}, mid={self.mid!r}, delta={self.delta!r})"
+
+    def mark_stale(self, now: datetime, max_age_s: float) -> bool:
+        """Set and return :attr:`stale`: no quote yet, or one older than ``max_age_s``."""
+        self.stale = _is_stale(self.quote_time, now, max_age_s)
+        return self.stale
 
     @property
     def is_call(self) -> bool:

@@ -68,6 +68,7 @@ __all__ = [
     "PluginSettings",
     "Secret",
     "Settings",
+    "SimulatedFeedSettings",
     "TradierSettings",
     "WebSocketLogSettings",
     "dump_settings_toml",
@@ -340,6 +341,26 @@ class TradierSettings:
 
 
 @attrs.frozen
+class SimulatedFeedSettings:
+    """The simulated datafeed (the embedded default: no account, no network).
+
+    Attributes:
+        seed: Random seed; the same seed and clock give the same market.
+        underlyings: The simulated underlyings.
+        start_price: Every underlying's price when the simulation starts.
+        volatility: At-the-money implied volatility of the nearest expiry, and the
+            volatility of the underlying's path.
+        interval_s: Clock seconds between market updates.
+    """
+
+    seed: int = 7
+    underlyings: tuple[str, ...] = ("SPY",)
+    start_price: float = attrs.field(default=450.0, validator=_positive_number)
+    volatility: float = attrs.field(default=0.18, validator=_positive_number)
+    interval_s: float = attrs.field(default=1.0, validator=_positive_number)
+
+
+@attrs.frozen
 class Settings:
     """Everything otrade reads at start.
 
@@ -351,6 +372,7 @@ class Settings:
         database: Storage.
         marketdata: Live market data.
         tradier: The Tradier datafeed.
+        simulated: The simulated datafeed.
     """
 
     data_directory: Path = attrs.field(factory=lambda: Path.home() / ".otrade")
@@ -360,6 +382,7 @@ class Settings:
     database: DatabaseSettings = attrs.field(factory=DatabaseSettings)
     marketdata: MarketDataSettings = attrs.field(factory=MarketDataSettings)
     tradier: TradierSettings = attrs.field(factory=TradierSettings)
+    simulated: SimulatedFeedSettings = attrs.field(factory=SimulatedFeedSettings)
 
     @property
     def log_directory(self) -> Path:
