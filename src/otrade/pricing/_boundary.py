@@ -11,11 +11,15 @@ boundary solves the same kind of integral equation, found by fixed-point iterati
 Andersen, Lake and Offengelden, "High-performance American option pricing" (2016); this
 is an independent numpy implementation.  The boundary is held at 8 Chebyshev nodes in
 ``sqrt(t)``, interpolating ``ln(B / X)^2`` with ``X = K min(1, r/q)`` its value just
-before expiry, and found by six iterations of the smooth-pasting form of the equation
-started from the Barone-Adesi-Whaley seed.  The integrals use 10 (boundary) and 24
-(price) Gauss-Legendre points after the substitution ``u = t sin^2(theta)``, which
-removes their square-root behaviour at both ends.  On listed-option inputs the price is
-within about 3e-5 per 100 of strike of the converged method.
+before expiry, and found from the Barone-Adesi-Whaley seed by six iterations of the
+smooth-pasting form of the equation (their FP-B).  Where the carry dominates the
+variance, ``r - q > 2 sigma^2`` (low volatility, high rates, long expiries), that form
+oscillates instead of converging and the price can fall to intrinsic; those options
+take ten iterations of the plain form (FP-A), which is slower to converge but stable.
+The integrals use 10 (boundary) and 24 (price) Gauss-Legendre points after the
+substitution ``u = t sin^2(theta)``, which removes their square-root behaviour at both
+ends.  On listed-option inputs the price is within about 3e-5 per 100 of strike of the
+converged method (about 2e-4 where the plain form is used).
 
 Everything here expects one-dimensional, valid inputs with ``rate > 0``.
 """
@@ -105,9 +109,14 @@ def _chebyshev_interpolation(node_xi: FloatArray, at: FloatArray) -> FloatArray:
 
 
 _SCHEME = _BoundaryScheme.build(nodes=8, boundary_points=10, price_points=24)
+# Iterations of the smooth-pasting form (FP-B) and of the plain form (FP-A), from the
+# seed and (re-solving after a small volatility change) from the previous boundary.
 _ITERATIONS = 6
-# Re-solving after a small volatility change starts from the previous boundary.
 _WARM_ITERATIONS = 3
+_PLAIN_ITERATIONS = 10
+_PLAIN_WARM_ITERATIONS = 5
+# FP-B is used where r - q <= _CARRY_TO_VARIANCE * sigma^2, FP-A above it.
+_CARRY_TO_VARIANCE = 2.0
 
 
 @attrs.frozen
@@ -169,20 +178,53 @@ def boundary_put(
     taken in blocks that keep the working arrays in cache.
     """
     limit = puts.boundary_at_expiry
+    warm = squared_log_boundary is not None
     if squared_log_boundary is None:
         squared_log_boundary = _seed_boundary(puts, limit)
-        iterations = _ITERATIONS
+    boundary = np.empty_like(squared_log_boundary)
+    plain = puts.rate - puts.dividend_yield > _CARRY_TO_VARIANCE * puts.volatility**2
+    if not plain.any():
+        groups: list[tuple[bool, npt.NDArray[np.intp] | None]] = [(False, None)]
+    elif plain.all():
+        groups = [(True, None)]
     else:
-        iterations = _WARM_ITERATIONS
+        groups = [(False, np.flatnonzero(~plain)), (True, np.flatnonzero(plain))]
+    for use_plain, indices in groups:
+        if use_plain:
+            iterations = _PLAIN_WARM_ITERATIONS if warm else _PLAIN_ITERATIONS
+        else:
+            iterations = _WARM_ITERATIONS if warm else _ITERATIONS
+        if indices is None:
+            boundary[:] = _solve(puts, limit, squared_log_boundary, use_plain, iterations)
+        else:
+            boundary[indices] = _solve(
+                puts.take(indices),
+                limit[indices],
+                squared_log_boundary[indices],
+                use_plain,
+                iterations,
+            )
+    return _premium_price(puts, limit, boundary), boundary
+
+
+def _solve(
+    puts: PutInputs,
+    limit: FloatArray,
+    squared_log_boundary: FloatArray,
+    plain: bool,
+    iterations: int,
+) -> FloatArray:
+    """Iterate one form of the boundary equation, block by block; return the boundary."""
     boundary = np.empty_like(squared_log_boundary)
     for start in range(0, puts.spot.size, _BLOCK_OPTIONS):
         block = slice(start, start + _BLOCK_OPTIONS)
         fixed_point = _FixedPoint.build(puts.take_slice(block), limit[block])
+        iterate = fixed_point.iterate_plain if plain else fixed_point.iterate
         block_boundary = squared_log_boundary[block]
         for _ in range(iterations):
-            block_boundary = fixed_point.iterate(block_boundary)
+            block_boundary = iterate(block_boundary)
         boundary[block] = block_boundary
-    return _premium_price(puts, limit, boundary), boundary
+    return boundary
 
 
 # Options per block of the fixed-point iteration: its arrays (block x nodes x points)
@@ -225,6 +267,7 @@ class _FixedPoint:
     inverse_deviation: FloatArray
     half_deviation_plus_drift: FloatArray  # v/2 + (r - q)(t_i - u) / v
     rate_weight: FloatArray  # r e^(r u) du / (v sqrt(2 pi))
+    plain_rate_weight: FloatArray  # r e^(r u) du
     yield_weight: FloatArray  # q e^(q u) du
     yield_density_weight: FloatArray  # q e^(q u) du / (v sqrt(2 pi))
     node_deviation: FloatArray  # v(t_i)
@@ -246,6 +289,7 @@ class _FixedPoint:
         weight = time * _SCHEME.weight
         drift = (rate - dividend_yield) * time * _SCHEME.remaining_fraction
         yield_weight = dividend_yield * np.exp(dividend_yield * elapsed) * weight
+        plain_rate_weight = rate * np.exp(rate * elapsed) * weight
         node_time = puts.time_to_expiry[:, None] * _SCHEME.node_fraction[None, 1:]
         carry_time = (puts.rate - puts.dividend_yield)[:, None] * node_time
         log_limit = np.log(limit)[:, None]
@@ -254,11 +298,8 @@ class _FixedPoint:
             deviation=deviation,
             inverse_deviation=inverse_deviation,
             half_deviation_plus_drift=0.5 * deviation + drift * inverse_deviation,
-            rate_weight=_ONE_OVER_SQRT_TWO_PI
-            * rate
-            * np.exp(rate * elapsed)
-            * weight
-            * inverse_deviation,
+            rate_weight=_ONE_OVER_SQRT_TWO_PI * plain_rate_weight * inverse_deviation,
+            plain_rate_weight=plain_rate_weight,
             yield_weight=yield_weight,
             yield_density_weight=_ONE_OVER_SQRT_TWO_PI * yield_weight * inverse_deviation,
             node_deviation=puts.volatility[:, None] * np.sqrt(node_time),
@@ -267,10 +308,9 @@ class _FixedPoint:
             log_limit=log_limit,
         )
 
-    def iterate(self, squared_log_boundary: FloatArray) -> FloatArray:
-        """Return the boundary after one iteration, as ``ln(B / X)^2`` at the nodes."""
+    def _d_plus(self, squared_log_boundary: FloatArray, root: FloatArray) -> FloatArray:
+        """``d+(t_i - u, B(t_i) / B(u))`` at every node and point, shape (N, n, l)."""
         count, nodes, points = self.deviation.shape
-        root = np.sqrt(squared_log_boundary[:, 1:])
         # d+ = ln(B(t_i) / B(u)) / v + v/2 + drift / v, with ln B = ln X - sqrt(H);
         # computed in place, as these arrays dominate the cost.
         d_plus = (squared_log_boundary @ _SCHEME.interpolation).reshape(count, nodes, points)
@@ -279,6 +319,12 @@ class _FixedPoint:
         d_plus -= root[:, :, None]
         d_plus *= self.inverse_deviation
         d_plus += self.half_deviation_plus_drift
+        return d_plus
+
+    def iterate(self, squared_log_boundary: FloatArray) -> FloatArray:
+        """One iteration of the smooth-pasting form (FP-B), as ``ln(B / X)^2``."""
+        root = np.sqrt(squared_log_boundary[:, 1:])
+        d_plus = self._d_plus(squared_log_boundary, root)
         exponent = np.square(d_plus - self.deviation)
         exponent *= -0.5
         np.exp(exponent, out=exponent)
@@ -304,12 +350,37 @@ class _FixedPoint:
             + ndtr(node_plus)
             + denominator_integral
         )
+        return self._update(root, numerator, denominator)
+
+    def iterate_plain(self, squared_log_boundary: FloatArray) -> FloatArray:
+        """One iteration of the plain form (FP-A), as ``ln(B / X)^2``.
+
+        ``N = N(d-(t, B/K)) + r int e^(r u) N(d-) du`` and
+        ``D = N(d+(t, B/K)) + q int e^(q u) N(d+) du``.
+        """
+        root = np.sqrt(squared_log_boundary[:, 1:])
+        d_plus = self._d_plus(squared_log_boundary, root)
+        numerator_terms = ndtr(d_plus - self.deviation)
+        numerator_terms *= self.plain_rate_weight
+        numerator_integral = numerator_terms.sum(axis=2)
+        denominator_terms = ndtr(d_plus)
+        denominator_terms *= self.yield_weight
+        denominator_integral = denominator_terms.sum(axis=2)
+        node_plus = (self.node_offset - root) / self.node_deviation + 0.5 * self.node_deviation
+        numerator = ndtr(node_plus - self.node_deviation) + numerator_integral
+        denominator = ndtr(node_plus) + denominator_integral
+        return self._update(root, numerator, denominator)
+
+    def _update(
+        self, root: FloatArray, numerator: FloatArray, denominator: FloatArray
+    ) -> FloatArray:
+        """The new boundary ``K e^(-(r-q) t) N / D``, capped at ``X``, as ``ln(B / X)^2``."""
         new_log_boundary = self.log_strike_less_carry + np.log(numerator / denominator)
         # The boundary never rises above its expiry value X.  Where both sums underflow
         # (volatilities near zero) the ratio is 0/0: keep the previous boundary there.
         excess = np.minimum(new_log_boundary - self.log_limit, 0.0)
         excess = np.where(np.isfinite(excess), excess, -root)
-        updated = np.empty_like(squared_log_boundary)
+        updated = np.empty((root.shape[0], root.shape[1] + 1))
         updated[:, 0] = 0.0
         updated[:, 1:] = excess * excess
         return updated
