@@ -1,7 +1,8 @@
 """otrade's built-in plugin: registers what otrade itself ships, through the public hooks.
 
-Engines: the DatabaseEngine.  The built-in gateways (paper, IB), datafeeds (simulated,
-Tradier), combo types and the other engines are added here as they land.
+Engines: the DatabaseEngine and the MarketDataEngine.  Datafeeds: the simulated market
+(the default) and Tradier.  The built-in gateways (paper, IB), combo types and the other
+engines are added here as they land.
 """
 
 from __future__ import annotations
@@ -20,6 +21,17 @@ def otrade_gateways() -> Sequence[object]:
 @hookimpl
 def otrade_engines() -> Sequence[object]:
     """The engines otrade ships, in start order."""
-    from otrade.database.engine import DatabaseEngine  # noqa: PLC0415 - it imports engine.py
+    # Imported here: these modules import engine.py, which imports this registry's module.
+    from otrade.database.engine import DatabaseEngine  # noqa: PLC0415 - see above
+    from otrade.marketdata import MarketDataEngine  # noqa: PLC0415 - see above
 
-    return [DatabaseEngine]
+    return [DatabaseEngine, MarketDataEngine]
+
+
+@hookimpl
+def otrade_datafeeds() -> Sequence[object]:
+    """The datafeeds otrade ships: ``simulated`` (the default) and ``tradier``."""
+    from otrade.datafeeds.simulated import SimulatedDataFeed  # noqa: PLC0415 - see engines
+    from otrade.datafeeds.tradier import TradierDataFeed  # noqa: PLC0415 - see engines
+
+    return [SimulatedDataFeed, TradierDataFeed]

@@ -155,6 +155,17 @@ def _positive_number(_instance: object, attribute: attrs.Attribute[float], value
         raise _InvalidValueError("expected a number > 0", attribute.name)
 
 
+def _ticker_symbols(
+    _instance: object, attribute: attrs.Attribute[tuple[str, ...]], value: tuple[str, ...]
+) -> None:
+    for symbol in value:
+        if not symbol or symbol != symbol.strip().upper() or any(c in symbol for c in " ,"):
+            raise _InvalidValueError(
+                "expected upper-case ticker symbols without spaces or commas",
+                attribute.name,
+            )
+
+
 def is_loopback_host(host: str) -> bool:
     """True for ``localhost`` and loopback addresses (127.0.0.0/8, ``::1``, ``[::1]``)."""
     if host.lower() == "localhost":
@@ -300,7 +311,8 @@ class MarketDataSettings:
     """Live market data.
 
     Attributes:
-        feed: The datafeed by name (``simulated``, ``tradier``, or a plugin's).
+        feed: The datafeed by name (``simulated``, ``tradier``, or a plugin's); "" for
+            none (portfolios are still built from the stored listings, with no live data).
         greeks_policy: ``local`` (computed from live mids, the default), ``provider`` (the
             feed's own), or ``both`` (local, with the provider's kept beside it and a
             divergence flag).
@@ -329,6 +341,9 @@ class TradierSettings:
             production, 60 in the sandbox).
         streaming: Stream quotes over the WebSocket (production only) besides polling.
         timeout_s: Per-request timeout.
+        underlyings: Underlyings whose listings the feed loads from Tradier at start (every
+            root's expirations, then one chain call per expiry), so portfolios exist with
+            no gateway; empty leaves listings to the database and the gateway.
     """
 
     token: Secret | None = None
@@ -338,6 +353,7 @@ class TradierSettings:
     requests_per_minute: int = attrs.field(default=0, validator=_integer_between(0))
     streaming: bool = False
     timeout_s: float = attrs.field(default=10.0, validator=_positive_number)
+    underlyings: tuple[str, ...] = attrs.field(default=(), validator=_ticker_symbols)
 
 
 @attrs.frozen
@@ -354,7 +370,7 @@ class SimulatedFeedSettings:
     """
 
     seed: int = 7
-    underlyings: tuple[str, ...] = ("SPY",)
+    underlyings: tuple[str, ...] = attrs.field(default=("SPY",), validator=_ticker_symbols)
     start_price: float = attrs.field(default=450.0, validator=_positive_number)
     volatility: float = attrs.field(default=0.18, validator=_positive_number)
     interval_s: float = attrs.field(default=1.0, validator=_positive_number)

@@ -35,6 +35,10 @@ from otrade.symbols import build_option_symbol
 TOKEN = "fake-tradier-token-0123456789"
 
 
+# Symbols the fake quotes as indexes (type "index"); everything else is an ETF.
+INDEXES = frozenset({"SPX", "NDX", "RUT", "VIX", "XSP"})
+
+
 class FakeTradier:
     """The fake; use :func:`running_fake` to start and stop it."""
 
@@ -130,9 +134,11 @@ class FakeTradier:
 
     def _payload(self, request: Request) -> object:
         if request.path == "/v1/markets/options/expirations":
-            dates = [(self.first_expiry + timedelta(weeks=n)).isoformat() for n in range(3)]
+            dates = [self.first_expiry + timedelta(weeks=n) for n in range(3)]
             return {"expirations": {"expiration": [
-                {"date": d, "contract_size": 100, "expiration_type": "weeklys"} for d in dates
+                {"date": d.isoformat(), "contract_size": 100,
+                 "expiration_type": "standard" if 15 <= d.day <= 21 else "weeklys"}
+                for d in dates
             ]}}  # fmt: skip
         if request.path == "/v1/markets/options/chains":
             symbol = request.args.get("symbol", "SPY")
@@ -172,7 +178,8 @@ class FakeTradier:
     def _quote(self, symbol: str) -> dict[str, object]:
         stamp = int(self.now() * 1000)
         return {
-            "symbol": symbol, "type": "etf", "bid": self.spot - 0.05, "ask": self.spot + 0.05,
+            "symbol": symbol, "type": "index" if symbol in INDEXES else "etf",
+            "bid": self.spot - 0.05, "ask": self.spot + 0.05,
             "last": self.spot, "bid_date": stamp, "ask_date": stamp, "volume": "1000",
         }  # fmt: skip
 
@@ -189,11 +196,14 @@ class FakeTradier:
         )
         mid = round(intrinsic + 3.0, 2)
         stamp = int(self.now() * 1000)
+        third_friday = expiry.weekday() == 4 and 15 <= expiry.day <= 21
+        cycle = "standard" if third_friday and not root.endswith("W") else "weeklys"
         return {
             "symbol": build_option_symbol(root, expiry, right, strike),
             "type": "option", "underlying": underlying, "root_symbol": root, "strike": strike,
             "option_type": "call" if right is OptionRight.CALL else "put",
-            "expiration_date": expiry.isoformat(), "bid": str(mid - 0.05), "ask": mid + 0.05,
+            "expiration_date": expiry.isoformat(), "expiration_type": cycle,
+            "contract_size": 100, "bid": str(mid - 0.05), "ask": mid + 0.05,
             "last": None, "bid_date": stamp, "ask_date": stamp, "volume": 0,
             "greeks": {"delta": 0.5 if right is OptionRight.CALL else -0.5, "gamma": "1.2E-2",
                        "theta": -0.1, "vega": 0.3, "rho": 0.01, "bid_iv": 0.0,

@@ -63,7 +63,7 @@ def test_expirations_chain_quotes_and_clock(fake):
         date(2026, 12, 11),
         date(2026, 12, 18),
     ]
-    assert {e.expiration_type for e in expirations} == {"weeklys"}
+    assert [e.expiration_type for e in expirations] == ["weeklys", "weeklys", "standard"]
     chain = call(fake, "chain", "SPY", date(2026, 12, 4))
     assert len(chain) == 6
     assert chain[0]["symbol"] == "SPY261204C00440000"

@@ -20,7 +20,13 @@ from otrade.errors import DatabaseError
 from otrade.event import EVENT_CONTRACT, EVENT_TRADE, Event, EventEngine
 from otrade.objects import Leg, OrderRequest, StrategyData, TradeData
 from otrade.plugins import PluginRegistry
-from otrade.settings import DatabaseSettings, LogSettings, Secret, Settings
+from otrade.settings import (
+    DatabaseSettings,
+    LogSettings,
+    MarketDataSettings,
+    Secret,
+    Settings,
+)
 from tests.fakes.chains import sample_listings, spx_and_spxw, spy_weeklies
 
 START = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
@@ -43,6 +49,8 @@ class Harness:
             data_directory=tmp_path,
             log=LogSettings(console=False),
             database=DatabaseSettings(url=Secret(database_url), **database),
+            # No datafeed: the simulated one would store its own listings.
+            marketdata=MarketDataSettings(feed=""),
         )
         registry = PluginRegistry()
         registry.load(entry_points=False)

@@ -26,8 +26,10 @@ from typing import Final
 
 import attrs
 
-from otrade.errors import OTradeError
-from otrade.objects import QuoteData
+from otrade.constants import Exchange, ExpiryType, OptionRight, Product
+from otrade.errors import OTradeError, SymbolError
+from otrade.objects import ContractData, QuoteData
+from otrade.symbols import parse_option_symbol
 
 __all__ = [
     "ExpirationInfo",
@@ -36,12 +38,14 @@ __all__ = [
     "TradierResponseError",
     "as_list",
     "number",
+    "option_contract",
     "parse_chain",
     "parse_expirations",
     "parse_quotes",
     "provider_greeks",
     "quote_record",
     "raise_for_errors",
+    "underlying_contract",
     "whole_number",
 ]
 
@@ -359,4 +363,99 @@ def provider_greeks(quote: Mapping[str, object]) -> ProviderGreeks | None:
         ask_iv=volatility("ask_iv"),
         smoothed_iv=volatility("smv_vol"),
         updated_at=_text(greeks.get("updated_at")),
+    )
+
+
+# Tradier's expiration_type values; anything else (eom, for one) is UNKNOWN.
+_EXPIRY_TYPES: Final = {
+    "standard": ExpiryType.MONTHLY,
+    "weeklys": ExpiryType.WEEKLY,
+    "quarterlys": ExpiryType.QUARTERLY,
+}
+
+# Tradier's security types of underlyings.
+_PRODUCTS: Final = {"stock": Product.EQUITY, "etf": Product.ETF, "index": Product.INDEX}
+
+
+def expiry_type(value: object) -> ExpiryType:
+    """Tradier's ``expiration_type`` as an ExpiryType (UNKNOWN for other values)."""
+    return _EXPIRY_TYPES.get(_text(value).lower(), ExpiryType.UNKNOWN)
+
+
+def option_contract(option: Mapping[str, object]) -> ContractData:
+    """One entry of a chains response as an option listing.
+
+    The symbol (unpadded OCC, otrade's canonical form) gives root, expiry, right and
+    strike; the entry's own ``root_symbol``, ``expiration_date``, ``strike`` and
+    ``option_type``, when present, must agree with it.
+
+    Raises:
+        TradierResponseError: A field is missing, unreadable or contradicts the symbol
+            (the message names the symbol and the field).
+    """
+    symbol = _text(option.get("symbol"))
+    try:
+        parsed = parse_option_symbol(symbol)
+    except SymbolError as error:
+        raise TradierResponseError([f"chain option with a bad symbol: {error}"]) from None
+    underlying = _text(option.get("underlying")) or parsed.root
+    strike = number(option.get("strike"), f"{symbol}.strike")
+    checks = {
+        "root_symbol": (_text(option.get("root_symbol")), parsed.root),
+        "expiration_date": (_text(option.get("expiration_date")), parsed.expiry.isoformat()),
+        "option_type": (
+            _text(option.get("option_type")).lower(),
+            "call" if parsed.right is OptionRight.CALL else "put",
+        ),
+    }
+    for field, (given, expected) in checks.items():
+        if given and given != expected:
+            raise TradierResponseError(
+                [f"{symbol}.{field} is {given!r}, the symbol says {expected!r}"]
+            )
+    if strike is not None and abs(strike - float(parsed.strike)) > 1e-6:
+        raise TradierResponseError(
+            [f"{symbol}.strike is {strike}, the symbol says {parsed.strike}"]
+        )
+    size = whole_number(option.get("contract_size"), f"{symbol}.contract_size")
+    if size is None:
+        size = 100
+    elif size <= 0:
+        raise TradierResponseError([f"{symbol}.contract_size must be > 0, not {size}"])
+    return ContractData(
+        symbol=symbol,
+        product=Product.OPTION,
+        exchange=Exchange.SMART,
+        name=_text(option.get("description")),
+        multiplier=size,
+        underlying_symbol=underlying,
+        root=parsed.root,
+        expiry=parsed.expiry,
+        strike=float(parsed.strike),
+        right=parsed.right,
+        expiry_type=expiry_type(option.get("expiration_type")),
+    )
+
+
+def underlying_contract(quote: Mapping[str, object]) -> ContractData:
+    """An underlying's quote as its listing (stock, ETF or index).
+
+    Raises:
+        TradierResponseError: The symbol is missing or the type is not one of ``stock``,
+            ``etf`` or ``index`` (named).
+    """
+    symbol = _text(quote.get("symbol"))
+    if not symbol:
+        raise TradierResponseError([f"quote without a symbol: {dict(quote)!r}"])
+    kind = _text(quote.get("type")).lower()
+    product = _PRODUCTS.get(kind)
+    if product is None:
+        raise TradierResponseError(
+            [f"{symbol}.type is {kind!r}; an underlying is one of {sorted(_PRODUCTS)}"]
+        )
+    return ContractData(
+        symbol=symbol,
+        product=product,
+        exchange=Exchange.SMART,
+        name=_text(quote.get("description")),
     )

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from otrade.constants import Exchange, ExpiryType, OptionRight, Product
 from otrade.datafeeds.tradier_json import (
     ExpirationInfo,
     TradierResponseError,
     as_list,
     number,
+    option_contract,
     parse_chain,
     parse_expirations,
     parse_quotes,
     provider_greeks,
     quote_record,
     raise_for_errors,
+    underlying_contract,
     whole_number,
 )
+from otrade.objects import ContractData
 
 RECEIVED = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 
@@ -243,3 +248,74 @@ def test_provider_greeks_with_scientific_notation_and_zero_iv_as_unknown():
     assert provider_greeks(SPY_CALL | {"greeks": None}) is None
     with pytest.raises(TradierResponseError, match=r"greeks\.delta should be a number"):
         provider_greeks(SPY_CALL | {"greeks": {"delta": "high"}})
+
+
+# -- listings -----------------------------------------------------------------------------
+
+
+def listed_option(**changes: object) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "symbol": "SPXW261211P05800000", "description": "SPXW Dec 11 2026 $5800.00 Put",
+        "underlying": "SPX", "root_symbol": "SPXW", "strike": "5800.0", "option_type": "put",
+        "expiration_date": "2026-12-11", "expiration_type": "weeklys", "contract_size": 100,
+    }  # fmt: skip
+    return entry | changes
+
+
+def test_a_chain_entry_becomes_its_listing():
+    assert option_contract(listed_option()) == ContractData(
+        symbol="SPXW261211P05800000", product=Product.OPTION, exchange=Exchange.SMART,
+        name="SPXW Dec 11 2026 $5800.00 Put", multiplier=100, underlying_symbol="SPX",
+        root="SPXW", expiry=date(2026, 12, 11), strike=5800.0, right=OptionRight.PUT,
+        expiry_type=ExpiryType.WEEKLY,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("cycle", "expected"),
+    [("standard", ExpiryType.MONTHLY), ("weeklys", ExpiryType.WEEKLY),
+     ("quarterlys", ExpiryType.QUARTERLY), ("eom", ExpiryType.UNKNOWN), (None, ExpiryType.UNKNOWN)],
+)  # fmt: skip
+def test_expiration_types(cycle, expected):
+    assert option_contract(listed_option(expiration_type=cycle)).expiry_type is expected
+
+
+def test_missing_optional_fields_fall_back_to_the_symbol_and_100_shares():
+    bare = {"symbol": "AAPL1261218C00150000"}
+    contract = option_contract(bare)
+    assert (contract.underlying_symbol, contract.root, contract.multiplier) == (
+        "AAPL1",
+        "AAPL1",
+        100,
+    )
+    adjusted = option_contract({"symbol": "AAPL1261218C00150000", "underlying": "AAPL",
+                                "contract_size": "150"})  # fmt: skip
+    assert (adjusted.underlying_symbol, adjusted.multiplier) == ("AAPL", 150)
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"symbol": "SPXW 261211P5800"}, "bad symbol"),
+        ({"symbol": None}, "bad symbol"),
+        ({"root_symbol": "SPX"}, "SPXW261211P05800000.root_symbol is 'SPX'"),
+        ({"expiration_date": "2026-12-18"}, "SPXW261211P05800000.expiration_date"),
+        ({"option_type": "call"}, "SPXW261211P05800000.option_type is 'call'"),
+        ({"strike": 5805}, "SPXW261211P05800000.strike is 5805"),
+        ({"strike": "abc"}, "SPXW261211P05800000.strike"),
+        ({"contract_size": 0}, "SPXW261211P05800000.contract_size must be > 0"),
+    ],
+)
+def test_a_bad_chain_entry_is_refused_naming_the_field(changes, named):
+    with pytest.raises(TradierResponseError, match=re.escape(named)):
+        option_contract(listed_option(**changes))
+
+
+def test_underlyings_by_security_type():
+    assert underlying_contract({"symbol": "SPX", "type": "index"}).product is Product.INDEX
+    assert underlying_contract({"symbol": "AAPL", "type": "stock"}).product is Product.EQUITY
+    assert underlying_contract({"symbol": "SPY", "type": "etf"}).product is Product.ETF
+    with pytest.raises(TradierResponseError, match=r"ESZ6\.type is 'future'"):
+        underlying_contract({"symbol": "ESZ6", "type": "future"})
+    with pytest.raises(TradierResponseError, match="without a symbol"):
+        underlying_contract({"type": "etf"})
