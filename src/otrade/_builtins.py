@@ -1,8 +1,8 @@
 """otrade's built-in plugin: registers what otrade itself ships, through the public hooks.
 
-Engines: the DatabaseEngine and the MarketDataEngine.  Datafeeds: the simulated market
-(the default) and Tradier.  The built-in gateways (paper, IB), combo types and the other
-engines are added here as they land.
+Gateways: the paper gateway.  Engines: the DatabaseEngine and the MarketDataEngine.
+Datafeeds: the simulated market (the default) and Tradier.  The IB gateway, combo types
+and the other engines are added here as they land.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from otrade.plugins import hookimpl
 
 @hookimpl
 def otrade_gateways() -> Sequence[object]:
-    """The gateways otrade ships."""
-    return []
+    """The gateways otrade ships: ``paper`` (the default)."""
+    from otrade.gateways.paper import PaperGateway  # noqa: PLC0415 - see otrade_engines
+
+    return [PaperGateway]
 
 
 @hookimpl

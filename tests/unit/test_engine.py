@@ -141,7 +141,7 @@ def test_unknown_names_are_refused_with_the_registered_ones_listed(main_engine):
         EngineError, match="no engine named 'risk'; registered: database, marketdata, first, second"
     ):
         main_engine.get_engine("risk")
-    with pytest.raises(GatewayError, match="no gateway named 'ib'; registered: recording"):
+    with pytest.raises(GatewayError, match="no gateway named 'ib'; registered: paper, recording"):
         main_engine.send_order(order_request(), "ib")
 
 

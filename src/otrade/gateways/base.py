@@ -2,10 +2,37 @@
 
 A gateway turns otrade requests into broker calls and broker callbacks into otrade
 events.  It never touches engine state: everything it learns it *puts* on the event bus
-as a record from :mod:`otrade.objects` (order, trade, account, position, contract, quote,
-log).  Network code runs on the MainEngine's IO loop (:class:`~otrade.ioloop.IoLoop`);
-the methods below are called from the event thread or a user thread and must not block
-for long.
+as a record from :mod:`otrade.objects`.  Network code runs on the MainEngine's IO loop
+(:class:`~otrade.ioloop.IoLoop`); the methods below are called from the event thread or a
+user thread and must not block for long.
+
+**Methods.**
+
+* :meth:`BaseGateway.connect` starts connecting with a settings mapping (the keys of
+  :attr:`BaseGateway.default_settings`); progress and failures arrive as log events, and
+  a bad setting raises :class:`~otrade.errors.GatewayError` naming it.
+* :meth:`BaseGateway.close` disconnects; calling it twice is harmless.
+* :meth:`BaseGateway.send_order` checks the request
+  (:func:`~otrade.gateways.orders.check_request`: a bad one raises
+  :class:`~otrade.errors.OrderRejected` naming the field, and nothing is created or sent)
+  and returns the new local order id at once; everything after that arrives as events.
+* :meth:`BaseGateway.cancel_order` asks for a cancel; the result is an order event.
+* :meth:`BaseGateway.query_account` and :meth:`BaseGateway.query_positions` are answered
+  with account and position events.
+
+**Events.**  ``EVENT_ORDER`` (:class:`~otrade.objects.OrderData`, every state change),
+``EVENT_TRADE`` (:class:`~otrade.objects.TradeData`, one per execution, keyed by the
+broker's execution id), ``EVENT_ACCOUNT``, ``EVENT_POSITION``, ``EVENT_CONTRACT``,
+``EVENT_QUOTE`` and ``EVENT_LOG``.
+
+**Orders.**  Every gateway moves its orders through the one state machine of
+:class:`~otrade.gateways.orders.OrderBook`: SUBMITTING, NOT_TRADED, PART_TRADED, then one
+of ALL_TRADED, CANCELLED or REJECTED (with ``reject_reason``).  A late or repeated broker
+update never moves an order backwards.  An order's ``volume`` is a number of units; for a
+combo each leg trades ``volume x |ratio|`` (a 2-lot iron condor trades 2 of each leg), and
+a combo's limit price is the net per unit, which may be negative (a credit).  A trade
+that arrives for an order the gateway does not know is logged and still put: the fill
+happened.
 """
 
 from __future__ import annotations
