@@ -26,6 +26,7 @@ from otrade.errors import EngineError
 __all__ = [
     "EVENT_ACCOUNT",
     "EVENT_CHAIN_UPDATE",
+    "EVENT_COMMISSION",
     "EVENT_CONTRACT",
     "EVENT_GREEKS",
     "EVENT_LOG",
@@ -60,6 +61,8 @@ EVENT_GREEKS: Final = "greeks"
 """A :class:`~otrade.objects.GreeksData` from a datafeed."""
 EVENT_CHAIN_UPDATE: Final = "chain_update"
 """A :class:`~otrade.objects.ChainUpdateData`: the MarketDataEngine updated live data."""
+EVENT_COMMISSION: Final = "commission"
+"""A :class:`~otrade.objects.CommissionData`: a stored trade's commission, reported late."""
 
 
 class Event:

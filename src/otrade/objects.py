@@ -13,6 +13,7 @@ timezone-aware UTC datetimes from the clock.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from types import MappingProxyType
@@ -35,6 +36,7 @@ __all__ = [
     "AccountData",
     "CancelRequest",
     "ChainUpdateData",
+    "CommissionData",
     "ContractData",
     "GreeksData",
     "Leg",
@@ -392,6 +394,32 @@ class TradeData:
     def signed_volume(self) -> int:
         """``+volume`` for a buy, ``-volume`` for a sell."""
         return self.volume * self.direction.sign
+
+
+@attrs.frozen(kw_only=True)
+class CommissionData:
+    """A trade's commission, reported after the trade itself (IB's commission report).
+
+    It replaces the trade's ``commission``; the trade is identified by its execution id.
+
+    Attributes:
+        trade_id: The execution id of the trade.
+        gateway_name: The gateway that reported it.
+        commission: The whole commission of the trade, a cost (>= 0 for a charge).
+        currency: ISO currency code.
+        time: When it was reported.
+    """
+
+    trade_id: str = attrs.field(validator=_non_empty)
+    gateway_name: str
+    commission: float = attrs.field()
+    currency: str = "USD"
+    time: datetime = attrs.field(validator=_aware)
+
+    @commission.validator
+    def _check_commission(self, attribute: attrs.Attribute[float], value: float) -> None:
+        if not math.isfinite(value):
+            raise ValueError(f"commission must be a finite number, got {value!r}")
 
 
 @attrs.frozen(kw_only=True)

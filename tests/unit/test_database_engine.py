@@ -17,8 +17,8 @@ from otrade.database.engine import DatabaseEngine
 from otrade.database.schema import option_listings
 from otrade.engine import MainEngine
 from otrade.errors import DatabaseError
-from otrade.event import EVENT_CONTRACT, EVENT_TRADE, Event, EventEngine
-from otrade.objects import Leg, OrderRequest, StrategyData, TradeData
+from otrade.event import EVENT_COMMISSION, EVENT_CONTRACT, EVENT_TRADE, Event, EventEngine
+from otrade.objects import CommissionData, Leg, OrderRequest, StrategyData, TradeData
 from otrade.plugins import PluginRegistry
 from otrade.settings import (
     DatabaseSettings,
@@ -234,6 +234,59 @@ def test_a_trade_that_cannot_be_stored_is_held_back_then_released_once(
     harness.pump()
     assert [t.trade_id for t in harness.seen_trades] == ["exec-7"]
     assert harness.database.has_trade("exec-7")
+
+
+def commission(trade_id: str, amount: float) -> CommissionData:
+    return CommissionData(trade_id=trade_id, gateway_name="ib", commission=amount, time=START)
+
+
+def test_a_late_commission_is_stored_in_its_trade_before_handlers_see_it(harness):
+    seen: list[tuple[str, float]] = []
+    harness.main.event_engine.register(
+        EVENT_COMMISSION,
+        lambda e: seen.append(
+            (e.data.trade_id, harness.database.get_trades("wheel")[0].commission)
+        ),
+    )
+    put(harness, EVENT_TRADE, trade("exec-1", commission=0.0))
+    put(harness, EVENT_COMMISSION, commission("exec-1", 2.6))
+    assert seen == [("exec-1", 2.6)]
+    assert [t.commission for t in harness.database.get_trades("wheel")] == [2.6]
+
+
+def test_a_commission_before_its_trade_is_held_and_written_with_the_trade(harness):
+    seen: list[str] = []
+    harness.main.event_engine.register(EVENT_COMMISSION, lambda e: seen.append(e.data.trade_id))
+    put(harness, EVENT_COMMISSION, commission("exec-2", 1.95))
+    assert seen == []  # no trade yet: nobody sees it on its own
+    put(harness, EVENT_TRADE, trade("exec-2", commission=0.0))
+    assert [t.commission for t in harness.seen_trades] == [1.95]
+    assert [t.commission for t in harness.database.get_trades("wheel")] == [1.95]
+    assert seen == []
+
+
+def test_a_commission_for_a_held_back_trade_travels_with_it(harness, monkeypatch):
+    real = repository.record_trade
+    failures = iter([True])
+
+    def flaky(connection, record):
+        if next(failures, False):
+            raise DatabaseError("disk full")
+        return real(connection, record)
+
+    monkeypatch.setattr(repository, "record_trade", flaky)
+    put(harness, EVENT_TRADE, trade("exec-3", commission=0.0))
+    put(harness, EVENT_COMMISSION, commission("exec-3", 0.65))
+    harness.clock.advance(1)
+    harness.pump()
+    harness.pump()
+    assert [(t.trade_id, t.commission) for t in harness.seen_trades] == [("exec-3", 0.65)]
+    assert [t.commission for t in harness.database.get_trades("wheel")] == [0.65]
+
+
+def test_a_commission_must_be_finite():
+    with pytest.raises(ValueError, match="commission must be a finite number, got nan"):
+        commission("exec-1", float("nan"))
 
 
 def test_trades_for_a_strategy_come_back_in_time_order(harness):

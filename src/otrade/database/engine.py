@@ -11,6 +11,11 @@ has the writer commit it and waits for the commit.  A trade whose execution id i
 stored is dropped, so every engine sees each fill exactly once.  A trade that cannot be
 stored is held back (logged as CRITICAL) and retried on every timer event; it reaches the
 other engines only once it is committed.
+
+Commissions reported after their trade (``EVENT_COMMISSION``) pass a gate too: the stored
+trade's commission is replaced before any handler sees the event.  One that arrives before
+its trade is held back and written into the trade when the trade comes, so the other
+engines see every commission once, inside the trade or after it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
+import attrs
 from loguru import logger
 from sqlalchemy import Connection, Engine
 
@@ -32,8 +38,16 @@ from otrade.database.migrate import ensure_schema
 from otrade.database.repository import OrderStatusRecord
 from otrade.engine import BaseEngine
 from otrade.errors import DatabaseError
-from otrade.event import EVENT_CONTRACT, EVENT_ORDER, EVENT_TIMER, EVENT_TRADE, Event, EventEngine
-from otrade.objects import ContractData, OrderData, StrategyData, TradeData
+from otrade.event import (
+    EVENT_COMMISSION,
+    EVENT_CONTRACT,
+    EVENT_ORDER,
+    EVENT_TIMER,
+    EVENT_TRADE,
+    Event,
+    EventEngine,
+)
+from otrade.objects import CommissionData, ContractData, OrderData, StrategyData, TradeData
 
 if TYPE_CHECKING:
     from otrade.engine import MainEngine
@@ -114,6 +128,7 @@ class DatabaseEngine(BaseEngine):
         self._pending_contracts: list[ContractData] = []
         self._held_trades: dict[str, TradeData] = {}
         self._released: set[str] = set()
+        self._early_commissions: dict[str, CommissionData] = {}
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -130,6 +145,7 @@ class DatabaseEngine(BaseEngine):
         self._writer = _Writer(self._engine)
         self._log.info("database {} at schema revision {}", self._url, revision)
         self.event_engine.register_gate(EVENT_TRADE, self.gate_trade_event)
+        self.event_engine.register_gate(EVENT_COMMISSION, self.gate_commission_event)
         self.event_engine.register(EVENT_ORDER, self.process_order_event)
         self.event_engine.register(EVENT_CONTRACT, self.process_contract_event)
         self.event_engine.register(EVENT_TIMER, self.process_timer_event)
@@ -140,6 +156,7 @@ class DatabaseEngine(BaseEngine):
     def close(self) -> None:
         """Write what is pending, stop the writer and release the connections."""
         self.event_engine.unregister_gate(EVENT_TRADE, self.gate_trade_event)
+        self.event_engine.unregister_gate(EVENT_COMMISSION, self.gate_commission_event)
         self.event_engine.unregister(EVENT_ORDER, self.process_order_event)
         self.event_engine.unregister(EVENT_CONTRACT, self.process_contract_event)
         self.event_engine.unregister(EVENT_TIMER, self.process_timer_event)
@@ -163,6 +180,10 @@ class DatabaseEngine(BaseEngine):
     def gate_trade_event(self, event: Event) -> bool:
         """Commit a trade before any engine sees it; drop repeated execution ids."""
         trade: TradeData = event.data
+        early = self._early_commissions.pop(trade.trade_id, None)
+        if early is not None:
+            trade = attrs.evolve(trade, commission=early.commission)
+            event.data = trade
         if trade.trade_id in self._released:
             self._released.discard(trade.trade_id)
             return True
@@ -181,6 +202,37 @@ class DatabaseEngine(BaseEngine):
         if not is_new:
             self._log.info("trade {} is already booked; ignored", trade.trade_id)
         return is_new
+
+    def gate_commission_event(self, event: Event) -> bool:
+        """Store a late commission in its trade before any engine sees it.
+
+        A commission for a trade not stored yet is held and written with the trade; one
+        that cannot be written is logged and dropped from the event (the broker reports
+        it again at the next reconciliation).
+        """
+        commission: CommissionData = event.data
+        if commission.trade_id in self._held_trades:
+            held = self._held_trades[commission.trade_id]
+            self._held_trades[commission.trade_id] = attrs.evolve(
+                held, commission=commission.commission
+            )
+            return False
+        try:
+            stored = self._write(
+                lambda connection, record: repository.set_trade_commission(
+                    connection, record.trade_id, record.commission
+                ),
+                commission,
+            ).result(self._settings.write_timeout_s)
+        except Exception:  # noqa: BLE001 - logged; the rest of otrade goes on
+            self._log.opt(exception=True).error(
+                "could not store the commission of trade {}", commission.trade_id
+            )
+            return False
+        if not stored:
+            self._early_commissions[commission.trade_id] = commission
+            self._log.debug("commission of trade {} held until the trade", commission.trade_id)
+        return stored
 
     def process_order_event(self, event: Event) -> None:
         """Record the order's state and status history (the event thread does not wait)."""

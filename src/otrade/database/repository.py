@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from otrade.constants import (
@@ -549,6 +549,12 @@ def record_trade(connection: Connection, trade: TradeData) -> bool:
     )
     # RETURNING, not rowcount: psycopg reports -1 for INSERT ... ON CONFLICT DO NOTHING.
     return result.first() is not None
+
+
+def set_trade_commission(connection: Connection, trade_id: str, commission: float) -> bool:
+    """Replace a stored trade's commission; False when no trade has this execution id."""
+    statement = update(trades).where(trades.c.trade_id == trade_id).values(commission=commission)
+    return connection.execute(statement).rowcount > 0
 
 
 def has_trade(connection: Connection, trade_id: str) -> bool:
