@@ -1,7 +1,7 @@
 """otrade's built-in plugin: registers what otrade itself ships, through the public hooks.
 
-Gateways: the paper gateway.  Engines: the DatabaseEngine and the MarketDataEngine.
-Datafeeds: the simulated market (the default) and Tradier.  The IB gateway, combo types
+Gateways: the paper gateway and the IB gateway.  Engines: the DatabaseEngine and the
+MarketDataEngine.  Datafeeds: the simulated market (the default) and Tradier.  Combo types
 and the other engines are added here as they land.
 """
 
@@ -14,10 +14,11 @@ from otrade.plugins import hookimpl
 
 @hookimpl
 def otrade_gateways() -> Sequence[object]:
-    """The gateways otrade ships: ``paper`` (the default)."""
+    """The gateways otrade ships: ``paper`` (the default) and ``ib``."""
+    from otrade.gateways.ib import IbGateway  # noqa: PLC0415 - see otrade_engines
     from otrade.gateways.paper import PaperGateway  # noqa: PLC0415 - see otrade_engines
 
-    return [PaperGateway]
+    return [PaperGateway, IbGateway]
 
 
 @hookimpl

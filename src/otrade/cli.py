@@ -4,7 +4,8 @@
 datafeed, combo type, engine and strategy with the plugin and distribution it came from,
 then any plugin that was skipped and why; ``otrade config`` prints the effective settings
 with secrets redacted; ``otrade db upgrade|downgrade|current|history`` manages the database
-schema.
+schema; ``otrade contracts sync|list|purge`` downloads option listings from Interactive
+Brokers into the database, counts them, and deletes expired ones.
 """
 
 from __future__ import annotations
@@ -40,7 +41,30 @@ def _build_parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="print the effective settings (secrets redacted)")
     config.add_argument("--toml", action="store_true", help="print TOML instead of JSON")
     _add_database_parser(commands)
+    _add_contracts_parser(commands)
     return parser
+
+
+def _add_contracts_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    contracts = commands.add_parser("contracts", help="option listings: sync from IB, list, purge")
+    contract_commands = contracts.add_subparsers(
+        dest="contracts_command", metavar="CONTRACTS_COMMAND", required=True
+    )
+    sync = contract_commands.add_parser(
+        "sync", help="download the option listings of UNDERLYING... from TWS or IB Gateway"
+    )
+    sync.add_argument("underlyings", nargs="+", metavar="UNDERLYING", type=str.upper)
+    sync.add_argument("--days", type=int, default=60, help="expiry window in days (default 60)")
+    sync.add_argument("--host", default="127.0.0.1", help="TWS / IB Gateway host")
+    sync.add_argument("--port", type=int, default=7497, help="API port (default 7497)")
+    sync.add_argument("--client-id", type=int, default=99, help="API client id (default 99)")
+    sync.add_argument("--timeout", type=float, default=10.0, help="connect timeout in seconds")
+    sync.add_argument(
+        "--restart", action="store_true", help="ignore today's progress and sync everything"
+    )
+    listing = contract_commands.add_parser("list", help="count stored listings per expiry")
+    listing.add_argument("underlyings", nargs="*", metavar="UNDERLYING", type=str.upper)
+    contract_commands.add_parser("purge", help="delete listings whose last trading day has passed")
 
 
 def _add_database_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -143,6 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if arguments.command == "plugins":
         return _print_plugins(settings, arguments.json)
+    if arguments.command == "contracts":
+        from otrade.contracts_cli import run_contracts_command  # noqa: PLC0415 - loads ib_async
+
+        try:
+            return run_contracts_command(settings, arguments)
+        except OTradeError as error:
+            print(f"otrade: error: {error}", file=sys.stderr)
+            return 2
     if arguments.command == "db":
         try:
             return _run_database_command(

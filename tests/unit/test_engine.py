@@ -141,8 +141,10 @@ def test_unknown_names_are_refused_with_the_registered_ones_listed(main_engine):
         EngineError, match="no engine named 'risk'; registered: database, marketdata, first, second"
     ):
         main_engine.get_engine("risk")
-    with pytest.raises(GatewayError, match="no gateway named 'ib'; registered: paper, recording"):
-        main_engine.send_order(order_request(), "ib")
+    with pytest.raises(
+        GatewayError, match="no gateway named 'schwab'; registered: paper, ib, recording"
+    ):
+        main_engine.send_order(order_request(), "schwab")
 
 
 def test_send_order_returns_the_gateways_order_id_and_cancel_finds_its_gateway(main_engine):

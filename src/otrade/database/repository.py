@@ -39,11 +39,13 @@ from otrade.database.schema import (
 from otrade.objects import ContractData, Leg, OrderData, StrategyData, TradeData
 
 __all__ = [
+    "ListingCount",
     "OrderStatusRecord",
     "check_strategy",
     "get_order",
     "has_trade",
     "iterate_listings",
+    "listing_counts",
     "load_strategies",
     "load_strategy",
     "order_history",
@@ -51,6 +53,7 @@ __all__ = [
     "record_order",
     "record_trade",
     "save_strategy",
+    "set_trade_commission",
     "trades_for_strategy",
     "upsert_contracts",
 ]
@@ -390,6 +393,34 @@ class _ListingFactory:
         s_expiry_type(contract, _EXPIRY_TYPES[expiry_type])
         s_broker_id(contract, broker_id)
         return contract
+
+
+@attrs.frozen
+class ListingCount:
+    """How many listings one (underlying, root, expiry) has."""
+
+    underlying: str
+    root: str
+    expiry: date
+    count: int
+
+
+def listing_counts(connection: Connection, underlyings: Sequence[str] = ()) -> list[ListingCount]:
+    """Listings per underlying, root and expiry (every underlying when none are given)."""
+    query = select(
+        option_listings.c.underlying_symbol,
+        option_listings.c.root,
+        option_listings.c.expiry,
+        func.count(),
+    ).group_by(
+        option_listings.c.underlying_symbol, option_listings.c.root, option_listings.c.expiry
+    )
+    if underlyings:
+        query = query.where(option_listings.c.underlying_symbol.in_(list(underlyings)))
+    query = query.order_by(
+        option_listings.c.underlying_symbol, option_listings.c.expiry, option_listings.c.root
+    )
+    return [ListingCount(*row) for row in connection.execute(query)]
 
 
 def purge_expired_listings(connection: Connection, today: date) -> int:
