@@ -3,7 +3,8 @@
 :class:`ListingSync` downloads every option listing of some underlyings (stocks, ETFs,
 and indexes such as SPX) within an expiry window, using a connected ``ib_async.IB``:
 
-1. the underlying is qualified as a stock, else as an index;
+1. the underlying is qualified as a stock, else as an index (well-known indexes such as
+   SPX the other way round);
 2. ``reqSecDefOptParams`` lists its option chains, one per (exchange, trading class):
    SPX gives SPX (AM-settled monthlies) and SPXW (PM-settled weeklies) apart, and
    adjusted roots come as their own trading classes;
@@ -43,6 +44,8 @@ from otrade.symbols import from_ib_local_symbol, parse_option_symbol
 __all__ = ["ListingSync", "SyncProgress", "SyncReport", "listing_from_details"]
 
 NEW_YORK: Final = ZoneInfo("America/New_York")
+# Underlyings looked up as an index before a stock.
+KNOWN_INDEXES: Final = frozenset({"SPX", "XSP", "NDX", "RUT", "VIX", "DJX", "OEX", "XEO"})
 # Contract-details requests in flight at once (ib_async paces the messages themselves).
 CONCURRENT_REQUESTS: Final = 4
 
@@ -243,14 +246,16 @@ class ListingSync:
         import ib_async  # noqa: PLC0415 - the gateway's optional dependency
 
         stock = ib_async.Stock(symbol, "SMART", "USD")
-        details = await self._ib.reqContractDetailsAsync(stock)
-        if details:
+        index = ib_async.Index(symbol, "", "USD")
+        # Well-known indexes are asked for as indexes first, sparing IB an error 200.
+        for wanted in (index, stock) if symbol in KNOWN_INDEXES else (stock, index):
+            details = await self._ib.reqContractDetailsAsync(wanted)
+            if not details:
+                continue
+            if wanted is index:
+                return details[0].contract, Product.INDEX
             kind = (details[0].stockType or "").upper()
             return details[0].contract, Product.ETF if kind == "ETF" else Product.EQUITY
-        index = ib_async.Index(symbol, "", "USD")
-        details = await self._ib.reqContractDetailsAsync(index)
-        if details:
-            return details[0].contract, Product.INDEX
         raise GatewayError(f"IB knows no stock or index {symbol!r}")
 
     async def _unit(
