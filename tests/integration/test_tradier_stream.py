@@ -67,7 +67,9 @@ def run_stream(fake, stream_fake, scenario, token: str = TOKEN, idle_timeout_s: 
             await scenario(stream, collector, task)
         finally:
             task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            # A stream that ignored the cancel fails here instead of hanging the suite.
+            async with asyncio.timeout(5.0):
+                await asyncio.gather(task, return_exceptions=True)
             await client.close()
 
     asyncio.run(run())

@@ -170,8 +170,12 @@ class TradierStream:
             resubscriber = asyncio.ensure_future(self._resubscribe_on_change(socket))
             try:
                 while True:
+                    # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                    # cancellation that races a frame's arrival, and the stream then never
+                    # stops.
                     try:
-                        message = await asyncio.wait_for(socket.recv(), self._idle_timeout_s)
+                        async with asyncio.timeout(self._idle_timeout_s):
+                            message = await socket.recv()
                     except TimeoutError:
                         self._log.warning(
                             "stream silent for {} s; reconnecting", self._idle_timeout_s

@@ -78,6 +78,7 @@ from otrade.objects import (
     SubscribeRequest,
     TradeData,
 )
+from otrade.settings import Secret
 from otrade.symbols import from_ib_local_symbol, is_option_symbol, to_ib_local_symbol
 
 __all__ = ["IbGateway", "IbSettings", "ib_status_update", "reduce_ratios"]
@@ -100,7 +101,8 @@ class IbSettings:
         port: Its API port (TWS 7497 paper / 7496 live, Gateway 4002 / 4001).
         client_id: The API client id; keep it fixed so open orders re-bind after a
             reconnect.
-        account: The account to trade and report ("" for the only one).
+        account: The account to trade and report ("" for the only one); it may be given
+            as a :class:`~otrade.settings.Secret`, which keeps it out of every log line.
         readonly: Connect read-only (no orders).
         timeout_s: Connect and startup-sync timeout.
         reconnect_min_s: First wait before a reconnect; it doubles up to
@@ -131,8 +133,10 @@ class IbSettings:
                 f"ib settings: unknown key {unknown[0]!r} (known: {', '.join(fields)})"
             )
         checked: dict[str, object] = {}
-        for key, value in values.items():
+        for key, given in values.items():
             default = fields[key].default
+            # The account may be given as a Secret: the MainEngine then redacts it in logs.
+            value = given.get_secret_value() if isinstance(given, Secret) else given
             if isinstance(default, bool):
                 if not isinstance(value, bool):
                     raise GatewayError(f"ib settings: {key} must be true or false, not {value!r}")

@@ -80,3 +80,9 @@ def test_a_combo_credit_is_an_average_price_and_zero_is_none():
     assert ib_status_update("Filled", 2, -0.40).average_price == -0.40
     assert ib_status_update("Submitted", 0, 0.0).average_price is None
     assert ib_status_update("Submitted", 1, 0.0).average_price is None
+
+
+def test_the_account_may_be_a_secret():
+    from otrade.settings import Secret
+
+    assert IbSettings.from_mapping({"account": Secret("U7654321")}).account == "U7654321"
