@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import threading
 from collections.abc import Mapping
 from datetime import UTC
@@ -90,6 +91,7 @@ _CONNECTIVITY: Final = {
     1102: "connectivity restored, data kept",
 }
 _WARNINGS: Final = {200, 354, 162, 10147, 10148}
+_ORDER_ID: Final = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
 @attrs.frozen(kw_only=True)
@@ -267,6 +269,9 @@ class IbGateway(BaseGateway):
     async def _connect_first(self) -> None:
         import ib_async  # noqa: PLC0415 - imported where it runs: on the IO loop
 
+        if self.connected or (self._reconnecting is not None and not self._reconnecting.done()):
+            self.write_log("IB connect: already connected or reconnecting", "WARNING")
+            return
         if self._ib is None:
             self._ib = ib_async.IB()
             self._wire(self._ib)
@@ -420,13 +425,19 @@ class IbGateway(BaseGateway):
         self._ib.cancelOrder(ib_order)
 
     async def _place(self, order_id: str, request: OrderRequest) -> None:
-        import ib_async  # noqa: PLC0415 - see _connect_first
-
         try:
-            contract, quantity, price = await self._ib_contract(request)
+            await self._place_order(order_id, request)
         except (OrderRejected, GatewayError) as error:
             self._apply(order_id, OrderUpdate(status=Status.REJECTED, reject_reason=str(error)))
-            return
+        except Exception as error:  # noqa: BLE001 - the order is refused, never lost silently
+            self._log.opt(exception=True).error("order {} could not be sent", order_id)
+            reason = f"not sent: {error!r}"
+            self._apply(order_id, OrderUpdate(status=Status.REJECTED, reject_reason=reason))
+
+    async def _place_order(self, order_id: str, request: OrderRequest) -> None:
+        import ib_async  # noqa: PLC0415 - see _connect_first
+
+        contract, quantity, price = await self._ib_contract(request)
         action = "BUY" if request.direction is Direction.LONG else "SELL"
         common: dict[str, Any] = {"orderRef": order_id, "tif": "DAY"}
         if self._settings.account:
@@ -562,7 +573,9 @@ class IbGateway(BaseGateway):
         self.write_log(f"order {order_id} (placed before this session) is tracked again")
 
     def _local_id(self, order_ref: str, ib_order_id: int) -> str | None:
-        if order_ref:
+        # otrade's orders carry their ULID in orderRef; other references (manual orders
+        # in TWS, other programs) belong to no otrade order.
+        if order_ref and _ORDER_ID.fullmatch(order_ref):
             return str(order_ref)
         for order_id, ib_order in self._ib_orders.items():
             if ib_order.orderId == ib_order_id and ib_order_id:

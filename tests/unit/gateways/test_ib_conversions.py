@@ -86,3 +86,20 @@ def test_the_account_may_be_a_secret():
     from otrade.settings import Secret
 
     assert IbSettings.from_mapping({"account": Secret("U7654321")}).account == "U7654321"
+
+
+def test_only_otrade_order_ids_in_order_ref_name_an_order():
+    from datetime import UTC, datetime
+
+    from otrade.clock import SimulatedClock
+    from otrade.event import EventEngine
+    from otrade.gateways.ib import IbGateway
+    from otrade.gateways.orders import new_order_id
+    from otrade.ioloop import IoLoop
+
+    clock = SimulatedClock(datetime(2026, 12, 2, tzinfo=UTC))
+    gateway = IbGateway(EventEngine(clock=clock, threaded=False), "ib", clock, IoLoop())
+    order_id = new_order_id(clock)
+    assert gateway._local_id(order_id, 5) == order_id
+    assert gateway._local_id("hedge from TWS", 5) is None
+    assert gateway._local_id("", 5) is None
