@@ -8,9 +8,12 @@ Everything is real except TWS: ib_async talks to the fake of ``tests/fakes/tws.p
   storing into a SQLite file through the repository (as ``otrade contracts sync`` does):
   listings per second and contract-details requests made.  The fake answers at once, so
   this measures otrade and ib_async, not IB, whose contract details take 0.1-1 s each.
-* ``b_order_round_trip``: ``--orders`` limit orders through a MainEngine with the IB
-  gateway: time from ``send_order`` to the NOT_TRADED acknowledgement (p50, p99), then
-  from the fill to the stored trade.
+* ``b_order_round_trip``: ``--orders`` limit orders, ``--rate`` a second, through a
+  MainEngine with the IB gateway: time from ``send_order`` to the NOT_TRADED
+  acknowledgement (p50, p99), then from the fill to the stored trade.  Sent faster than
+  about 45 a second, the orders meet ib_async's own throttle (45 client messages a
+  second, under IB's pacing limit of 50), which queues them: at full speed a few
+  acknowledgements then take 0.5 s.
 * ``c_reconnect``: the fake drops the connection and refuses connects for
   ``--down-s`` seconds, one order fills meanwhile; the time from the fake's return to
   the gateway's reconnection with that fill booked (reconnect backoff 0.05 s doubling to
@@ -163,9 +166,12 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def bench_orders(session: Session, count: int) -> dict[str, object]:
+def bench_orders(session: Session, count: int, rate: float) -> dict[str, object]:
     acks, fills = [], []
+    next_start = time.perf_counter()
     for _ in range(count):
+        time.sleep(max(0.0, next_start - time.perf_counter()))
+        next_start += 1.0 / rate
         order_id, started = session.send()
         session.wait(lambda order_id=order_id: order_id in session.acks)
         acks.append(session.acks[order_id] - started)
@@ -176,6 +182,7 @@ def bench_orders(session: Session, count: int) -> dict[str, object]:
         fills.append(session.stored[order_id] - filled)
     return {
         "orders": count,
+        "orders_per_s": rate,
         "ack_p50_ms": round(statistics.median(acks) * 1000, 2),
         "ack_p99_ms": round(percentile(acks, 0.99) * 1000, 2),
         "fill_to_stored_trade_p50_ms": round(statistics.median(fills) * 1000, 2),
@@ -211,6 +218,7 @@ def main() -> None:
     parser.add_argument("--strikes", type=int, default=100)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--down-s", type=float, default=2.0)
+    parser.add_argument("--rate", type=float, default=20.0, help="orders per second")
     arguments = parser.parse_args()
     contracts = market(arguments.expiries, arguments.strikes)
     with tempfile.TemporaryDirectory() as temporary, running_tws(contracts, today=TODAY) as fake:
@@ -219,7 +227,7 @@ def main() -> None:
         result["a_listing_sync"] = bench_listing_sync(fake, directory / "sync")
         session = Session(fake, directory / "session")
         try:
-            result["b_order_round_trip"] = bench_orders(session, arguments.orders)
+            result["b_order_round_trip"] = bench_orders(session, arguments.orders, arguments.rate)
             result["c_reconnect"] = bench_reconnect(session, arguments.down_s)
         finally:
             session.main.close()
