@@ -364,3 +364,54 @@ def test_quotes_and_a_1101_resubscribes(harness, fake):
     fake.send_connectivity(1101)
     harness.wait_for(lambda: len(fake.received(msg_id=1, client_id=7)) > requests)
     assert any("1101" in line for line in harness.logs)
+
+
+def test_10147_does_not_cancel_an_order_that_may_have_filled(harness, fake):
+    order_id = harness.send(symbol=SPY_CALL_450, order_type=OrderType.LIMIT, price=10.0)
+    ib_id = harness.ib_id(order_id)
+    fake.wait_for_order(ib_id, client_id=7)
+    harness.wait_for(lambda: harness.order(order_id).status is Status.NOT_TRADED)
+    fake.send_error(10147, f"OrderId {ib_id} that needs to be cancelled is not found.",
+                    req_id=ib_id, client_id=7)  # fmt: skip
+    harness.wait_for(lambda: any("10147" in line for line in harness.logs))
+    assert harness.order(order_id).status is Status.NOT_TRADED
+    fake.fill(ib_id, 1, 10.0, client_id=7)
+    harness.wait_for(lambda: len(harness.trades) == 1)
+    assert harness.trades[0].order_id == order_id
+    harness.wait_for(lambda: harness.order(order_id).status is Status.ALL_TRADED)
+
+
+def test_an_option_ib_does_not_know_is_rejected_with_error_200(harness, fake):
+    unknown = "SPY261218C00999000"
+    parsed = parse_option_symbol(unknown)
+    harness.events.put(Event(EVENT_CONTRACT, ContractData(
+        symbol=unknown, product=Product.OPTION, exchange=Exchange.SMART, multiplier=100,
+        underlying_symbol="SPY", root="SPY", expiry=parsed.expiry, strike=999.0,
+        right=parsed.right,
+    )))  # fmt: skip
+    harness.pump()
+    order_id = harness.send(symbol=unknown, order_type=OrderType.MARKET)
+    harness.wait_for(lambda: harness.order(order_id).status is Status.REJECTED)
+    assert harness.order(order_id).reject_reason == (
+        f"symbol {unknown!r}: IB has no contract for it (error 200)")  # fmt: skip
+    assert fake.placed_orders == []
+
+
+@pytest.mark.parametrize(
+    ("code", "level_text"),
+    [(1100, "IB 1100: connectivity between IB and TWS lost"),
+     (1102, "IB 1102: connectivity restored, data kept"),
+     (354, "IB 354: Requested market data is not subscribed."),
+     (162, "IB 162: Historical Market Data Service error message:API historical data query "
+           "cancelled: 1")],
+)  # fmt: skip
+def test_connectivity_and_data_errors_become_log_lines(harness, fake, code, level_text):
+    messages = {354: "Requested market data is not subscribed.",
+                162: "Historical Market Data Service error message:API historical data query "
+                     "cancelled: 1"}  # fmt: skip
+    if code in messages:
+        fake.send_error(code, messages[code], req_id=1, client_id=7)
+    else:
+        fake.send_connectivity(code)
+    harness.wait_for(lambda: any(line.startswith(level_text) for line in harness.logs))
+    assert harness.gateway.connected
