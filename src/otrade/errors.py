@@ -8,6 +8,7 @@ field and the value that was wrong; they never contain a secret.
 from __future__ import annotations
 
 __all__ = [
+    "ComboValidationError",
     "ConfigError",
     "DatabaseError",
     "EngineError",
@@ -64,3 +65,19 @@ class OrderRejected(OTradeError):  # noqa: N818 - the name the API documents
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class ComboValidationError(OTradeError, ValueError):
+    """Legs that do not make the combo type asked for; nothing is built.
+
+    Attributes:
+        role: The role at fault ("" when the fault is not one role's).
+        rule: The rule that failed, in words.
+    """
+
+    def __init__(self, combo_type: str, role: str, rule: str) -> None:
+        where = f" leg {role!r}" if role else ""
+        super().__init__(f"{combo_type}{where}: {rule}")
+        self.combo_type = combo_type
+        self.role = role
+        self.rule = rule

@@ -415,3 +415,23 @@ def test_connectivity_and_data_errors_become_log_lines(harness, fake, code, leve
         fake.send_connectivity(code)
     harness.wait_for(lambda: any(line.startswith(level_text) for line in harness.logs))
     assert harness.gateway.connected
+
+
+def test_an_execution_of_no_otrade_order_is_logged_and_booked(harness, fake):
+    from datetime import UTC, datetime
+
+    from tests.fakes.tws import FakeExecution, _exec_details_fields
+
+    contract = fake.contract(int(listing(fake, SPY_CALL_450).broker_id))
+    manual = FakeExecution(
+        exec_id="0000e0a1.01.01", order_id=0, client_id=7, perm_id=1_234_567, account="DU1234567",
+        contract=contract, side="BOT", shares=2.0, price=3.5, cum_qty=2.0, avg_price=3.5,
+        time=datetime(2026, 12, 2, 15, 0, tzinfo=UTC), exchange="CBOE", order_ref="hedge in TWS",
+    )  # fmt: skip
+    fake.send_raw(_exec_details_fields(-1, manual), client_id=7)
+    harness.wait_for(lambda: len(harness.trades) == 1)
+    (trade,) = harness.trades
+    assert (trade.trade_id, trade.order_id, trade.symbol, trade.volume, trade.price) == (
+        "0000e0a1.01.01", "ib-perm-1234567", SPY_CALL_450, 2, 3.5)  # fmt: skip
+    assert any("belongs to no order of this gateway" in line for line in harness.logs)
+    assert harness.orders == []

@@ -38,10 +38,12 @@ security definition), 354 (no market-data subscription) and 162 (pacing) are log
 warnings.
 
 **Executions.**  Every execution becomes a :class:`~otrade.objects.TradeData` whose
-``trade_id`` is IB's ``execId``.  A combo's per-leg executions become per-leg trades
-carrying the combo's order id and the leg's role; the BAG summary execution is not booked.
-A commission report that arrives after its trade is put as
-:class:`~otrade.objects.CommissionData`.
+``trade_id`` is IB's ``execId``.  ib_async reports no event for an execution of an order
+it does not know (a manual order in TWS); the gateway finds those within a second in
+``ib.fills()`` and books them with a WARNING, under the order id ``ib-perm-<permId>``.
+A combo's per-leg executions become per-leg trades carrying the combo's order id and the
+leg's role; the BAG summary execution is not booked.  A commission report that arrives
+after its trade is put as :class:`~otrade.objects.CommissionData`.
 """
 
 from __future__ import annotations
@@ -91,6 +93,8 @@ _CONNECTIVITY: Final = {
     1102: "connectivity restored, data kept",
 }
 _WARNINGS: Final = {200, 354, 162, 10147, 10148}
+# How often executions ib_async kept without an event are looked for.
+SWEEP_INTERVAL_S: Final = 1.0
 _ORDER_ID: Final = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
@@ -230,6 +234,7 @@ class IbGateway(BaseGateway):
         self._ib: Any = None
         self._closing = False
         self._reconnecting: asyncio.Task[None] | None = None
+        self._sweeper: asyncio.Future[None] | None = None
         event_engine.register(EVENT_CONTRACT, self.process_contract_event)
 
     # -- connection -----------------------------------------------------------------------
@@ -293,11 +298,13 @@ class IbGateway(BaseGateway):
         )
         self.write_log(f"IB connected to {self._where()} as client {settings.client_id}")
         self._reconcile()
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.ensure_future(self._sweep_forever())
 
     async def _disconnect(self) -> None:
-        task = self._reconnecting
-        if task is not None and not task.done():
-            task.cancel()
+        for task in (self._reconnecting, self._sweeper):
+            if task is not None and not task.done():
+                task.cancel()
         if self._ib is not None and self._ib.isConnected():
             self._ib.disconnect()
 
@@ -357,6 +364,26 @@ class IbGateway(BaseGateway):
         self._put_account()
         for symbol, contract in self._subscriptions.items():
             self._request_market_data(symbol, contract)
+
+    async def _sweep_forever(self) -> None:
+        """Book, every second, executions ib_async kept without an event.
+
+        ib_async raises no execDetailsEvent for an execution whose order it does not know
+        (a manual order in TWS, another client's) and no commission event for its
+        report; they only land in ``ib.fills()``, which this sweeps.
+        """
+        while not self._closing:
+            await self.clock.sleep_async(SWEEP_INTERVAL_S)
+            if self.connected:
+                self._sweep_fills()
+
+    def _sweep_fills(self) -> None:
+        for fill in self._ib.fills():
+            exec_id = fill.execution.execId
+            if exec_id not in self._booked:
+                self._book_fill(fill.contract, fill.execution, fill.commissionReport)
+            elif fill.commissionReport.execId == exec_id:
+                self._put_commission(exec_id, fill.commissionReport)
 
     def _put_account(self) -> None:
         values = {
@@ -623,12 +650,15 @@ class IbGateway(BaseGateway):
 
     def _on_commission_report(self, trade: Any, fill: Any, report: Any) -> None:
         exec_id = report.execId
-        commission = _finite(report.commission)
         if exec_id not in self._booked:
             self._book_fill(fill.contract, fill.execution, report)
             return
-        if self._commissions.get(exec_id) == commission:
-            return
+        self._put_commission(exec_id, report)
+
+    def _put_commission(self, exec_id: str, report: Any) -> None:
+        commission = _finite(report.commission)
+        if self._commissions.get(exec_id, 0.0) == commission:
+            return  # IB repeats reports; and 0 means none yet
         self._commissions[exec_id] = commission
         self.event_engine.put(
             Event(
