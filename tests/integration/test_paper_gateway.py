@@ -359,3 +359,21 @@ def test_against_the_simulated_market_trades_are_stored_once(tmp_path):
         assert rows == [(f"{order_id}-1", 2, atm.ask)]
     finally:
         harness.main.close()
+
+
+def test_a_buy_write_is_priced_per_share_of_its_option(harness):
+    harness.quote("SPY", 450.00, 450.10)
+    harness.quote(CALL_460, 3.10, 3.30)
+    legs = (Leg("SPY", 100, "underlying"), Leg(CALL_460, -1, "short_call"))
+    order_id = harness.send(symbol="SPY covered call", order_type=OrderType.LIMIT,
+                            price=446.90, volume=2, legs=legs)  # fmt: skip
+    # net per unit: 450.10 - 3.10 = 447.00 per share, above the 446.90 limit
+    assert harness.last_order(order_id).status is Status.NOT_TRADED
+    harness.quote("SPY", 449.90, 450.00)
+    order = harness.last_order(order_id)
+    assert (order.status, order.average_price) == (Status.ALL_TRADED, pytest.approx(446.90))
+    assert {(t.symbol, t.direction, t.volume, t.price) for t in harness.trades} == {
+        ("SPY", Direction.LONG, 200, 450.00), (CALL_460, Direction.SHORT, 2, 3.10)}  # fmt: skip
+    # 200 shares x 0.005 = 1.00 and 2 contracts x 0.65 = 1.30: 2.30 in all
+    assert sum(t.commission for t in harness.trades) == pytest.approx(2.30)
+    assert harness.accounts[-1].balance == pytest.approx(100_000 - 200 * 450.00 + 2 * 310.0 - 2.30)

@@ -194,8 +194,9 @@ class Combo:
 
         Args:
             order_type: Market or limit.
-            price: For a limit, the net price per unit, ``sum(ratio x leg price)`` (with
-                underlying legs per share); negative for a credit.
+            price: For a limit, the net price per unit per share of the options,
+                ``sum(ratio x leg price x multiplier) / option multiplier``: simply
+                ``sum(ratio x leg price)`` for options-only combos; negative for a credit.
             strategy: The strategy sending it.
             reference: Free-form tag.
         """

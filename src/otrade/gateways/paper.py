@@ -12,10 +12,12 @@ Fills, all at once and for the whole volume:
   those prices (so at or better than its limit); otherwise it rests and fills at the
   first quote that makes it marketable, at that quote's far side;
 * a **combo** fills leg by leg at each leg's far side; its price is the net per unit,
-  ``sum(ratio x leg price)``, which may be negative (a credit).  A LONG combo buys the
-  legs with a positive ratio and sells the others, a SHORT combo the reverse; each leg
-  trades ``volume x |ratio|``.  A LONG limit fills when the net is at or below the limit,
-  a SHORT one when it is at or above;
+  ``sum(ratio x leg price x leg multiplier) / option multiplier`` (per share of the
+  options: ``sum(ratio x leg price)`` when every leg is an option, ``S - C`` for a
+  buy-write of 100 shares and a short call), which may be negative (a credit).  A LONG
+  combo buys the legs with a positive ratio and sells the others, a SHORT combo the
+  reverse; each leg trades ``volume x |ratio|``.  A LONG limit fills when the net is at
+  or below the limit, a SHORT one when it is at or above;
 * a quote that is missing, one-sided where a side is needed, or older than
   ``max_quote_age_s`` is never filled against: a market order is then rejected with the
   reason (naming the symbol), and a limit order rests until the quote is fresh.
@@ -282,7 +284,7 @@ class PaperGateway(BaseGateway):
             else:
                 self._rest(order_id, request)
             return
-        net = sum(fill.ratio * fill.price for fill in fills)
+        net = net_price(fills)
         if request.order_type is OrderType.LIMIT:
             assert request.price is not None  # checked by the record
             marketable = (
@@ -419,6 +421,15 @@ class PaperGateway(BaseGateway):
         if new.status.is_final:
             self._unrest(order_id, self._requests[order_id])
         self.on_order(new)
+
+
+def net_price(fills: list[_LegFill]) -> float:
+    """A combo's net price per unit, per share of its options (see the module docstring)."""
+    option_multipliers = [
+        fill.contract.multiplier for fill in fills if fill.contract.product is Product.OPTION
+    ]
+    scale = max(option_multipliers, default=1)
+    return sum(fill.ratio * fill.price * fill.contract.multiplier for fill in fills) / scale
 
 
 def _symbols(request: OrderRequest) -> list[str]:
