@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from otrade.__about__ import __version__
+
+# Local extensions (the combo catalogue, generated from the built-in definitions).
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "otrade"
 author = "otrade developers"
@@ -14,9 +20,11 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx_autodoc_typehints",
+    "combo_catalogue",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
-exclude_patterns = ["_build"]
+# _generated holds pages included into others (the combo catalogue), not pages of their own.
+exclude_patterns = ["_build", "_generated"]
 html_theme = "furo"
 html_title = f"otrade {version}"
 

@@ -7,6 +7,7 @@ Everything a user script needs is importable from here::
 
 from otrade.__about__ import __version__
 from otrade.clock import Clock, LiveClock, SimulatedClock
+from otrade.combos import Combo, ComboType, build_combo
 from otrade.constants import (
     Direction,
     Exchange,
@@ -19,6 +20,7 @@ from otrade.constants import (
 )
 from otrade.engine import BaseEngine, MainEngine
 from otrade.errors import (
+    ComboValidationError,
     ConfigError,
     EngineError,
     GatewayError,
@@ -29,7 +31,10 @@ from otrade.errors import (
 )
 from otrade.event import (
     EVENT_ACCOUNT,
+    EVENT_CHAIN_UPDATE,
+    EVENT_COMMISSION,
     EVENT_CONTRACT,
+    EVENT_GREEKS,
     EVENT_LOG,
     EVENT_ORDER,
     EVENT_POSITION,
@@ -43,7 +48,10 @@ from otrade.gateways.base import BaseGateway
 from otrade.objects import (
     AccountData,
     CancelRequest,
+    ChainUpdateData,
+    CommissionData,
     ContractData,
+    GreeksData,
     Leg,
     LogData,
     OrderData,
@@ -65,7 +73,10 @@ from otrade.symbols import (
 
 __all__ = [
     "EVENT_ACCOUNT",
+    "EVENT_CHAIN_UPDATE",
+    "EVENT_COMMISSION",
     "EVENT_CONTRACT",
+    "EVENT_GREEKS",
     "EVENT_LOG",
     "EVENT_ORDER",
     "EVENT_POSITION",
@@ -76,7 +87,12 @@ __all__ = [
     "BaseEngine",
     "BaseGateway",
     "CancelRequest",
+    "ChainUpdateData",
     "Clock",
+    "Combo",
+    "ComboType",
+    "ComboValidationError",
+    "CommissionData",
     "ConfigError",
     "ContractData",
     "Direction",
@@ -86,6 +102,7 @@ __all__ = [
     "Exchange",
     "ExpiryType",
     "GatewayError",
+    "GreeksData",
     "Leg",
     "LiveClock",
     "LogData",
@@ -110,6 +127,7 @@ __all__ = [
     "SymbolError",
     "TradeData",
     "__version__",
+    "build_combo",
     "build_option_symbol",
     "from_ib_local_symbol",
     "hookimpl",

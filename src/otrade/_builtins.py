@@ -1,8 +1,9 @@
 """otrade's built-in plugin: registers what otrade itself ships, through the public hooks.
 
 Gateways: the paper gateway and the IB gateway.  Engines: the DatabaseEngine and the
-MarketDataEngine.  Datafeeds: the simulated market (the default) and Tradier.  Combo types
-and the other engines are added here as they land.
+MarketDataEngine.  Datafeeds: the simulated market (the default) and Tradier.  Combo types:
+the built-in catalogue of :mod:`otrade.combos.types`.  The other engines are added here as
+they land.
 """
 
 from __future__ import annotations
@@ -38,3 +39,11 @@ def otrade_datafeeds() -> Sequence[object]:
     from otrade.datafeeds.tradier import TradierDataFeed  # noqa: PLC0415 - see engines
 
     return [SimulatedDataFeed, TradierDataFeed]
+
+
+@hookimpl
+def otrade_combo_types() -> Sequence[object]:
+    """The combo types otrade ships (:data:`otrade.combos.types.BUILTIN_DEFINITIONS`)."""
+    from otrade.combos.types import BUILTIN_DEFINITIONS  # noqa: PLC0415 - see otrade_engines
+
+    return list(BUILTIN_DEFINITIONS)

@@ -84,3 +84,22 @@ def test_the_gateway_example_accepts_and_cancels(tmp_path):
         ]  # fmt: skip
     finally:
         engine.close()
+
+
+def test_the_combo_plugin_example_builds_by_name():
+    from otrade.combos import ComboRegistry, build_combo
+    from tests.unit.combos.chains import Chain
+
+    registry = PluginRegistry()
+    registry.load(entry_points=False)
+    module = plugin_from("combos.md")
+    registry.register(module, name=module.__name__, distribution="docs")
+    chain = Chain()
+    combo = build_combo(
+        "wide_strangle",
+        {"put": chain.put(90.0), "call": chain.call(110.0)},
+        volume=2,
+        registry=ComboRegistry.from_plugins(registry),
+    )
+    assert [(leg.role, leg.strike, leg.quantity(2)) for leg in combo.legs] == [
+        ("put", 90.0, 2), ("call", 110.0, 2)]  # fmt: skip
