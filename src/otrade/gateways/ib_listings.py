@@ -240,7 +240,16 @@ class ListingSync:
                 )
             )
 
-        await asyncio.gather(*(fetch(key) for key in pending))
+        tasks = [asyncio.ensure_future(fetch(key)) for key in pending]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            # Stop the other expiries before reporting: the state file then lists exactly
+            # the expiries stored, and nothing is written after the failure.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     async def _underlying(self, symbol: str) -> tuple[Any, Product]:
         import ib_async  # noqa: PLC0415 - the gateway's optional dependency
