@@ -59,7 +59,7 @@ from typing import Any, ClassVar, Final
 
 import attrs
 from loguru import logger
-from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
 from otrade.clock import Clock
 from otrade.constants import Direction, OrderType, Product, Status
@@ -297,7 +297,11 @@ class IbGateway(BaseGateway):
             account=settings.account,
         )
         self.write_log(f"IB connected to {self._where()} as client {settings.client_id}")
-        self._reconcile()
+        try:
+            self._reconcile()
+        except Exception:  # noqa: BLE001 - the connection stands; the next connect retries
+            self._log.opt(exception=True).error("IB reconciliation failed")
+            self.write_log("IB reconciliation failed (traceback in the log)", "ERROR")
         if self._sweeper is None or self._sweeper.done():
             self._sweeper = asyncio.ensure_future(self._sweep_forever())
 
@@ -323,7 +327,10 @@ class IbGateway(BaseGateway):
             wait=wait_exponential(
                 multiplier=settings.reconnect_min_s, max=settings.reconnect_max_s
             ),
-            retry=retry_if_exception_type((OSError, ConnectionError, TimeoutError)),
+            # Any failure is retried: a reconnect loop that died would leave the
+            # gateway down for good.
+            retry=retry_if_exception_type(Exception),
+            before_sleep=self._log_retry,
             reraise=True,
         )
         started = self.clock.timestamp()
@@ -334,6 +341,12 @@ class IbGateway(BaseGateway):
                 await self._connect_once()
         elapsed = self.clock.timestamp() - started
         self.write_log(f"IB reconnected after {elapsed:.1f} s")
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome is not None else None
+        self._log.warning(
+            "IB reconnect attempt {} to {} failed: {!r}", state.attempt_number, self._where(), error
+        )
 
     def _wire(self, ib: Any) -> None:
         ib.disconnectedEvent += self._on_disconnected
