@@ -58,6 +58,7 @@ if typing.TYPE_CHECKING:
 __all__ = [
     "ENVIRONMENT_PREFIX",
     "GREEKS_POLICIES",
+    "KILL_SWITCH_MODES",
     "LOG_LEVELS",
     "REDACTED",
     "TEST_VARIABLE_PREFIX",
@@ -66,6 +67,7 @@ __all__ = [
     "LogSettings",
     "MarketDataSettings",
     "PluginSettings",
+    "RiskSettings",
     "Secret",
     "Settings",
     "SimulatedFeedSettings",
@@ -153,6 +155,14 @@ def _positive_number(_instance: object, attribute: attrs.Attribute[float], value
     # Written so that NaN fails too.
     if not value > 0:
         raise _InvalidValueError("expected a number > 0", attribute.name)
+
+
+def _non_negative_number(
+    _instance: object, attribute: attrs.Attribute[float], value: float
+) -> None:
+    # Written so that NaN fails too.
+    if not value >= 0:
+        raise _InvalidValueError("expected a number >= 0 (0 turns the rule off)", attribute.name)
 
 
 def _ticker_symbols(
@@ -376,6 +386,70 @@ class SimulatedFeedSettings:
     interval_s: float = attrs.field(default=1.0, validator=_positive_number)
 
 
+KILL_SWITCH_MODES = ("off", "reduce_only", "halt")
+"""The accepted ``risk.kill_switch`` values."""
+
+
+@attrs.frozen
+class RiskSettings:
+    """Pre-trade checks of the RiskEngine (:mod:`otrade.risk`).
+
+    Every limit is inclusive (an order exactly at the limit passes) and ``0`` turns its
+    rule off.  Money is in the contract's currency; volumes are whole contracts, shares or
+    combo units.
+
+    Attributes:
+        kill_switch: The mode at start: ``off`` (orders are checked by the rules below),
+            ``reduce_only`` (only orders that shrink a position pass) or ``halt`` (every
+            order is refused).  The engine's ``halt()``, ``reduce_only()`` and ``resume()``
+            change it at run time.
+        max_option_volume: Contracts per single-option order.
+        max_underlying_volume: Shares per underlying order.
+        max_combo_volume: Units per combo order.
+        max_premium: ``|price| x volume x multiplier`` of an option or combo order (combos
+            by their net price); a market order is valued at the current mid.
+        max_notional: ``price x shares`` of an underlying order (the mid for a market order).
+        max_open_orders: Active orders one strategy may have when it sends another.
+        max_orders_per_second: Orders one strategy may send in any rolling second.
+        max_orders_per_minute: Orders one strategy may send in any rolling minute.
+        max_global_orders_per_second: Orders all strategies together may send per second.
+        max_global_orders_per_minute: Orders all strategies together may send per minute.
+        price_collar_pct: How far a limit price may be from the current mid, in percent of
+            the mid.  The collar is the wider of this and ``price_collar_ticks``; both 0
+            turn the rule off.
+        price_collar_ticks: How far a limit price may be from the mid, in minimum ticks.
+        collar_requires_mid: Refuse a limit order when there is no mid to compare its price
+            with; when False such an order skips the collar.
+        refuse_stale_market_orders: Refuse a market order when a leg's quote is stale.
+        max_market_spread_pct: Refuse a market order when a leg's ``(ask - bid) / mid`` is
+            above this, in percent (or when the leg has no two-sided quote).
+        max_strategy_contracts: Option contracts (summed ``|quantity|``) one strategy may
+            hold after the order.
+        max_strategy_delta: The ``|net delta|`` one strategy may hold after the order, in
+            share equivalents (``delta x multiplier x contracts`` plus shares).  Off by
+            default: a sensible figure depends on the account's size.
+    """
+
+    kill_switch: str = attrs.field(default="off", validator=_one_of(KILL_SWITCH_MODES))
+    max_option_volume: int = attrs.field(default=100, validator=_integer_between(0))
+    max_underlying_volume: int = attrs.field(default=10_000, validator=_integer_between(0))
+    max_combo_volume: int = attrs.field(default=50, validator=_integer_between(0))
+    max_premium: float = attrs.field(default=50_000.0, validator=_non_negative_number)
+    max_notional: float = attrs.field(default=1_000_000.0, validator=_non_negative_number)
+    max_open_orders: int = attrs.field(default=20, validator=_integer_between(0))
+    max_orders_per_second: int = attrs.field(default=5, validator=_integer_between(0))
+    max_orders_per_minute: int = attrs.field(default=60, validator=_integer_between(0))
+    max_global_orders_per_second: int = attrs.field(default=20, validator=_integer_between(0))
+    max_global_orders_per_minute: int = attrs.field(default=300, validator=_integer_between(0))
+    price_collar_pct: float = attrs.field(default=10.0, validator=_non_negative_number)
+    price_collar_ticks: int = attrs.field(default=5, validator=_integer_between(0))
+    collar_requires_mid: bool = True
+    refuse_stale_market_orders: bool = True
+    max_market_spread_pct: float = attrs.field(default=25.0, validator=_non_negative_number)
+    max_strategy_contracts: int = attrs.field(default=500, validator=_integer_between(0))
+    max_strategy_delta: float = attrs.field(default=0.0, validator=_non_negative_number)
+
+
 @attrs.frozen
 class Settings:
     """Everything otrade reads at start.
@@ -389,6 +463,7 @@ class Settings:
         marketdata: Live market data.
         tradier: The Tradier datafeed.
         simulated: The simulated datafeed.
+        risk: Pre-trade risk checks.
     """
 
     data_directory: Path = attrs.field(factory=lambda: Path.home() / ".otrade")
@@ -399,6 +474,7 @@ class Settings:
     marketdata: MarketDataSettings = attrs.field(factory=MarketDataSettings)
     tradier: TradierSettings = attrs.field(factory=TradierSettings)
     simulated: SimulatedFeedSettings = attrs.field(factory=SimulatedFeedSettings)
+    risk: RiskSettings = attrs.field(factory=RiskSettings)
 
     @property
     def log_directory(self) -> Path:
