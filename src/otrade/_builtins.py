@@ -1,9 +1,9 @@
 """otrade's built-in plugin: registers what otrade itself ships, through the public hooks.
 
 Gateways: the paper gateway and the IB gateway.  Engines: the DatabaseEngine, the
-MarketDataEngine and the RiskEngine.  Datafeeds: the simulated market (the default) and
-Tradier.  Combo types: the built-in catalogue of :mod:`otrade.combos.types`.  The other
-engines are added here as they land.
+MarketDataEngine, the PositionEngine and the RiskEngine.  Datafeeds: the simulated market
+(the default) and Tradier.  Combo types: the built-in catalogue of
+:mod:`otrade.combos.types`.  The other engines are added here as they land.
 """
 
 from __future__ import annotations
@@ -28,9 +28,12 @@ def otrade_engines() -> Sequence[object]:
     # Imported here: these modules import engine.py, which imports this registry's module.
     from otrade.database.engine import DatabaseEngine  # noqa: PLC0415 - see above
     from otrade.marketdata import MarketDataEngine  # noqa: PLC0415 - see above
+    from otrade.position import PositionEngine  # noqa: PLC0415 - see above
     from otrade.risk import RiskEngine  # noqa: PLC0415 - see above
 
-    return [DatabaseEngine, MarketDataEngine, RiskEngine]
+    # The PositionEngine rebuilds from the database and marks from market data; the
+    # RiskEngine reads its exposures.
+    return [DatabaseEngine, MarketDataEngine, PositionEngine, RiskEngine]
 
 
 @hookimpl

@@ -38,8 +38,8 @@ Quotes come from the MarketDataEngine (``OptionData`` for options, the portfolio
 orders without a price are valued at that mid for the premium and notional limits.
 
 The strategy rules (``max_contracts``, ``max_delta``) and ``reduce_only`` need an
-:class:`ExposureProvider`, which the position engine's owner wires with
-:meth:`RiskEngine.set_exposure_provider`; while none is wired the two strategy rules are
+:class:`ExposureProvider`: the built-in PositionEngine, found at start, or one set with
+:meth:`RiskEngine.set_exposure_provider`; while there is none the two strategy rules are
 skipped.  An order that does not grow the figure (a closing trade, a hedge) always passes
 them, so a strategy over its limit can still get back under it.
 
@@ -53,7 +53,7 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
 
 import attrs
 
@@ -82,6 +82,7 @@ _DEFAULT_MIN_TICK: Final = 0.01
 _TOLERANCE: Final = 1e-9
 
 
+@runtime_checkable
 class ExposureProvider(Protocol):
     """What the RiskEngine reads about a strategy's holding (the PositionEngine's figures).
 
@@ -147,8 +148,19 @@ class RiskEngine(BaseEngine):
         self._global_times: deque[float] = deque()
 
     def start(self) -> None:
-        """Track open orders from ``EVENT_ORDER``."""
+        """Track open orders from ``EVENT_ORDER``; read exposures from the PositionEngine.
+
+        The built-in PositionEngine (started before this engine) is the exposure provider
+        unless one was set already.
+        """
         self.event_engine.register(EVENT_ORDER, self.process_order_event)
+        if self._provider is None:
+            try:
+                positions = self.main_engine.get_engine("position")
+            except EngineError:
+                return
+            if isinstance(positions, ExposureProvider):
+                self._provider = positions
 
     # -- kill switch ----------------------------------------------------------------------
 

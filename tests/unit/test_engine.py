@@ -130,7 +130,14 @@ def order_request(**changes: object) -> OrderRequest:
 
 
 def test_plugin_engines_and_gateways_are_built_and_found_by_name(main_engine):
-    assert main_engine.engine_names == ["database", "marketdata", "risk", "first", "second"]
+    assert main_engine.engine_names == [
+        "database",
+        "marketdata",
+        "position",
+        "risk",
+        "first",
+        "second",
+    ]
     assert isinstance(main_engine.get_engine("first"), FirstEngine)
     assert isinstance(main_engine.get_gateway("recording"), RecordingGateway)
     assert journal == ["start first", "start second"]
@@ -139,7 +146,10 @@ def test_plugin_engines_and_gateways_are_built_and_found_by_name(main_engine):
 def test_unknown_names_are_refused_with_the_registered_ones_listed(main_engine):
     with pytest.raises(
         EngineError,
-        match="no engine named 'hedge'; registered: database, marketdata, risk, first, second",
+        match=(
+            "no engine named 'hedge'; "
+            "registered: database, marketdata, position, risk, first, second"
+        ),
     ):
         main_engine.get_engine("hedge")
     with pytest.raises(

@@ -16,6 +16,7 @@ from otrade.event import EVENT_CONTRACT, EVENT_LOG, EVENT_ORDER, EVENT_QUOTE, Ev
 from otrade.marketdata import MarketDataEngine
 from otrade.objects import ContractData, Leg, LogData, OrderData, OrderRequest, QuoteData
 from otrade.plugins import PluginRegistry
+from otrade.position import PositionEngine
 from otrade.risk import RiskEngine
 from otrade.settings import LogSettings, MarketDataSettings, RiskSettings, Settings, load_settings
 from otrade.symbols import build_option_symbol, parse_option_symbol
@@ -453,7 +454,9 @@ def test_price_collar_without_a_mid_refuses_unless_configured(make: Make) -> Non
 
 def test_exposure_rules_are_skipped_without_a_provider(make: Make) -> None:
     harness = make(max_strategy_contracts=1, max_strategy_delta=1.0)
-    assert harness.risk.exposure_provider is None
+    # The built-in PositionEngine is wired at start; take it away.
+    assert isinstance(harness.risk.exposure_provider, PositionEngine)
+    harness.risk.set_exposure_provider(None)
     harness.risk.check(option_order(5))
 
 
@@ -527,6 +530,12 @@ def test_kill_switch_starts_from_settings(make: Make) -> None:
 
 def test_reduce_only_passes_only_orders_that_shrink_a_position(make: Make) -> None:
     harness = make(kill_switch="reduce_only")
+    # With the built-in PositionEngine (nothing held), an opening order grows a position.
+    assert harness.refusal(option_order()) == (
+        f"reduce_only: {CALL_460} position +0 would become +1; only orders that shrink a "
+        "position pass"
+    )
+    harness.risk.set_exposure_provider(None)
     assert harness.refusal(option_order()) == (
         "reduce_only: no exposure provider is wired, so no order can be shown to reduce a position"
     )
@@ -599,3 +608,22 @@ def test_default_rules_with_live_quotes_on_a_real_main_engine(tmp_path: Path) ->
         assert all(order.gateway_name == "risk" for order in harness.orders)
     finally:
         harness.main.close()
+
+
+def test_the_built_in_position_engine_supplies_the_strategy_exposure(make: Make) -> None:
+    from otrade.event import EVENT_TRADE
+    from otrade.objects import TradeData
+
+    harness = make(max_strategy_contracts=10)
+    bought = TradeData(
+        trade_id="exec-1", order_id="01ORDER", gateway_name="paper", symbol=CALL_460,
+        direction=Direction.LONG, price=2.0, volume=8, time=harness.clock.now(),
+        strategy="wheel",
+    )  # fmt: skip
+    harness.put(EVENT_TRADE, bought)  # stored by the DatabaseEngine, booked by positions
+    harness.risk.check(option_order(2))  # 10 contracts: at the limit
+    assert harness.refusal(option_order(3)) == (
+        "max_contracts: strategy 'wheel' would hold 11 option contracts (now 8), "
+        "risk.max_strategy_contracts = 10"
+    )
+    harness.risk.check(option_order(5, direction=Direction.SHORT))  # reducing always passes

@@ -390,6 +390,10 @@ class DatabaseEngine(BaseEngine):
         """One strategy's trades in time order, from which its holding is rebuilt."""
         return self._read(lambda connection: repository.trades_for_strategy(connection, strategy))
 
+    def get_all_trades(self) -> list[TradeData]:
+        """Every strategy's trades in time order, from which all holdings are rebuilt."""
+        return self._read(repository.all_trades)
+
     def get_strategy(self, name: str) -> StrategyData | None:
         """One strategy record, or None."""
         return self._read(lambda connection: repository.load_strategy(connection, name))

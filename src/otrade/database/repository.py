@@ -41,6 +41,7 @@ from otrade.objects import ContractData, Leg, OrderData, StrategyData, TradeData
 __all__ = [
     "ListingCount",
     "OrderStatusRecord",
+    "all_trades",
     "check_strategy",
     "get_order",
     "has_trade",
@@ -608,23 +609,30 @@ def trades_for_strategy(
     if since is not None:
         query = query.where(trades.c.time >= since)
     query = query.order_by(trades.c.time, trades.c.id)
-    return [
-        TradeData(
-            trade_id=row.trade_id,
-            order_id=row.order_id,
-            gateway_name=row.gateway_name,
-            symbol=row.symbol,
-            direction=Direction(row.direction),
-            price=row.price,
-            volume=row.volume,
-            time=row.time,
-            commission=row.commission,
-            strategy=row.strategy,
-            combo_id=row.combo_id,
-            leg_role=row.leg_role,
-        )
-        for row in connection.execute(query)
-    ]
+    return [_trade(row) for row in connection.execute(query)]
+
+
+def all_trades(connection: Connection) -> list[TradeData]:
+    """Every strategy's trades in time order (ties in the order they were stored)."""
+    query = select(trades).order_by(trades.c.time, trades.c.id)
+    return [_trade(row) for row in connection.execute(query)]
+
+
+def _trade(row: Any) -> TradeData:
+    return TradeData(
+        trade_id=row.trade_id,
+        order_id=row.order_id,
+        gateway_name=row.gateway_name,
+        symbol=row.symbol,
+        direction=Direction(row.direction),
+        price=row.price,
+        volume=row.volume,
+        time=row.time,
+        commission=row.commission,
+        strategy=row.strategy,
+        combo_id=row.combo_id,
+        leg_role=row.leg_role,
+    )
 
 
 # -- strategies ---------------------------------------------------------------------------
