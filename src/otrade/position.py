@@ -770,6 +770,10 @@ class PositionEngine(BaseEngine):
         contract: ContractData = event.data
         if contract.product is Product.COMBO:
             return
+        # A million listings arrive at start: only a multiplier other than the default
+        # can change a figure (trades otherwise read it from the MainEngine's contracts).
+        if contract.multiplier == default_multiplier(contract.symbol):
+            return
         self._learn_multiplier(contract.symbol, contract.multiplier)
 
     def process_timer_event(self, event: Event) -> None:
