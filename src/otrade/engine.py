@@ -162,6 +162,7 @@ class MainEngine:
         if gateway_name in self._gateways:
             raise GatewayError(f"a gateway named {gateway_name!r} is already registered")
         gateway = gateway_class(self.event_engine, gateway_name, self.clock, self.io_loop)
+        gateway.bind_contracts(self.get_contract)
         self._gateways[gateway_name] = gateway
         return gateway
 

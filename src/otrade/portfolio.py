@@ -293,49 +293,22 @@ def _is_stale(quote_time: datetime | None, now: datetime, max_age_s: float) -> b
     return quote_time is None or (now - quote_time).total_seconds() > max_age_s
 
 
-class UnderlyingData:
-    """The live state of a portfolio's underlying: its contract and latest quote.
+class _Quoted:
+    """The quote state and its updates, shared by :class:`UnderlyingData` and OptionData."""
 
-    Args:
-        symbol: The underlying's symbol.
-        contract: Its contract, when already known.
+    __slots__ = ("ask", "bid", "last", "mid", "quote_time", "stale")
 
-    Attributes:
-        symbol: The underlying's symbol.
-        contract: Its contract, None until the contract event arrives.
-        bid: Latest bid, None until quoted.
-        ask: Latest ask, None until quoted.
-        last: Latest trade price, None until quoted.
-        mid: Mid of bid and ask, None unless both are there and not crossed.
-        quote_time: When the latest quote was stamped, None until quoted.
-        stale: True until quoted, and when the latest quote is older than the configured
-            age (see :meth:`mark_stale`).
-    """
-
-    __slots__ = ("ask", "bid", "contract", "last", "mid", "quote_time", "stale", "symbol")
-
-    def __init__(self, symbol: str, contract: ContractData | None = None) -> None:
-        self.symbol = symbol
-        self.contract = contract
-        self.bid: float | None = None
-        self.ask: float | None = None
-        self.last: float | None = None
-        self.mid: float | None = None
-        self.quote_time: datetime | None = None
-        self.stale = True
-
-    def __repr__(self) -> str:
-        return f"UnderlyingData({self.symbol!r}, mid={self.mid!r}, last={self.last!r})"
+    bid: float | None
+    ask: float | None
+    last: float | None
+    mid: float | None
+    quote_time: datetime | None
+    stale: bool
 
     def mark_stale(self, now: datetime, max_age_s: float) -> bool:
         """Set and return :attr:`stale`: no quote yet, or one older than ``max_age_s``."""
         self.stale = _is_stale(self.quote_time, now, max_age_s)
         return self.stale
-
-    @property
-    def price(self) -> float | None:
-        """The mid when the quote is two-sided, else the last price (indices have no bid/ask)."""
-        return self.mid if self.mid is not None else self.last
 
     def update_quote(
         self, bid: float | None, ask: float | None, last: float | None, time: datetime
@@ -359,7 +332,47 @@ class UnderlyingData:
         self.quote_time = time
 
 
-class OptionData:
+class UnderlyingData(_Quoted):
+    """The live state of a portfolio's underlying: its contract and latest quote.
+
+    Args:
+        symbol: The underlying's symbol.
+        contract: Its contract, when already known.
+
+    Attributes:
+        symbol: The underlying's symbol.
+        contract: Its contract, None until the contract event arrives.
+        bid: Latest bid, None until quoted.
+        ask: Latest ask, None until quoted.
+        last: Latest trade price, None until quoted.
+        mid: Mid of bid and ask, None unless both are there and not crossed.
+        quote_time: When the latest quote was stamped, None until quoted.
+        stale: True until quoted, and when the latest quote is older than the configured
+            age (see :meth:`mark_stale`).
+    """
+
+    __slots__ = ("contract", "symbol")
+
+    def __init__(self, symbol: str, contract: ContractData | None = None) -> None:
+        self.symbol = symbol
+        self.contract = contract
+        self.bid: float | None = None
+        self.ask: float | None = None
+        self.last: float | None = None
+        self.mid: float | None = None
+        self.quote_time: datetime | None = None
+        self.stale = True
+
+    def __repr__(self) -> str:
+        return f"UnderlyingData({self.symbol!r}, mid={self.mid!r}, last={self.last!r})"
+
+    @property
+    def price(self) -> float | None:
+        """The mid when the quote is two-sided, else the last price (indices have no bid/ask)."""
+        return self.mid if self.mid is not None else self.last
+
+
+class OptionData(_Quoted):
     """The live state of one listed option: its listing, latest quote and latest Greeks.
 
     Built by :meth:`ChainData.add_contract` (normally through
@@ -400,8 +413,6 @@ class OptionData:
     """
 
     __slots__ = (
-        "ask",
-        "bid",
         "chain",
         "contract",
         "delta",
@@ -411,13 +422,9 @@ class OptionData:
         "greeks_source",
         "greeks_time",
         "iv",
-        "last",
-        "mid",
         "multiplier",
         "provider_iv",
-        "quote_time",
         "right",
-        "stale",
         "strike",
         "symbol",
         "theta",
@@ -453,36 +460,10 @@ class OptionData:
     def __repr__(self) -> str:
         return f"OptionData({self.symbol!r}, mid={self.mid!r}, delta={self.delta!r})"
 
-    def mark_stale(self, now: datetime, max_age_s: float) -> bool:
-        """Set and return :attr:`stale`: no quote yet, or one older than ``max_age_s``."""
-        self.stale = _is_stale(self.quote_time, now, max_age_s)
-        return self.stale
-
     @property
     def is_call(self) -> bool:
         """True for calls, False for puts."""
         return self.right is OptionRight.CALL
-
-    def update_quote(
-        self, bid: float | None, ask: float | None, last: float | None, time: datetime
-    ) -> None:
-        """Store the latest quote and recompute the mid.
-
-        Args:
-            bid: Best bid, None (or NaN) when there is none.
-            ask: Best ask, None (or NaN) when there is none.
-            last: Last trade price, None (or NaN) when unknown.
-            time: When the source stamped the quote; timezone-aware.
-
-        Raises:
-            ValueError: ``time`` is naive.
-        """
-        _check_time("time", time)
-        self.bid = _number(bid)
-        self.ask = _number(ask)
-        self.last = _number(last)
-        self.mid = _mid(self.bid, self.ask)
-        self.quote_time = time
 
     def update_greeks(
         self,

@@ -35,7 +35,7 @@ and the rule in words; the builder turns it into a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import StrEnum
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -165,6 +165,26 @@ def _same(first: float, second: float) -> bool:
     return math.isclose(first, second, rel_tol=0.0, abs_tol=1e-9)
 
 
+def _first_mismatch(
+    roles: tuple[str, ...],
+    legs: Mapping[str, ComboLeg],
+    what: str,
+    matches: Callable[[ComboLeg, ComboLeg], bool],
+    text: Callable[[ComboLeg], str],
+) -> RuleFailure | None:
+    """The first role whose ``what`` does not match the first role's, as a failure."""
+    first = legs[roles[0]]
+    for role in roles[1:]:
+        leg = legs[role]
+        if not matches(leg, first):
+            return RuleFailure(
+                role,
+                f"{what} {text(leg)} differs from {first.role!r} {what} {text(first)} "
+                f"(same {what} required)",
+            )
+    return None
+
+
 def _names(roles: Iterable[str]) -> tuple[str, ...]:
     return tuple(roles)
 
@@ -206,16 +226,9 @@ class SameExpiry:
 
     def check(self, legs: Mapping[str, ComboLeg]) -> RuleFailure | None:
         """The first role whose expiry differs from the first role's."""
-        first = legs[self.roles[0]]
-        for role in self.roles[1:]:
-            leg = legs[role]
-            if leg.expiry != first.expiry:
-                return RuleFailure(
-                    role,
-                    f"expiry {_expiry_text(leg)} differs from {first.role!r} expiry "
-                    f"{_expiry_text(first)} (same expiry required)",
-                )
-        return None
+        return _first_mismatch(
+            self.roles, legs, "expiry", lambda leg, first: leg.expiry == first.expiry, _expiry_text
+        )
 
 
 @attrs.frozen
@@ -306,17 +319,13 @@ class SameStrike:
 
     def check(self, legs: Mapping[str, ComboLeg]) -> RuleFailure | None:
         """The first role whose strike differs from the first role's."""
-        first = self.roles[0]
-        strike = _strike(legs[first])
-        for role in self.roles[1:]:
-            other = _strike(legs[role])
-            if not _same(other, strike):
-                return RuleFailure(
-                    role,
-                    f"strike {other:g} differs from {first!r} strike {strike:g} "
-                    "(same strike required)",
-                )
-        return None
+        return _first_mismatch(
+            self.roles,
+            legs,
+            "strike",
+            lambda leg, first: _same(_strike(leg), _strike(first)),
+            lambda leg: f"{_strike(leg):g}",
+        )
 
 
 @attrs.frozen
@@ -451,16 +460,13 @@ class SameRight:
 
     def check(self, legs: Mapping[str, ComboLeg]) -> RuleFailure | None:
         """The first role whose right differs from the first role's."""
-        first = legs[self.roles[0]]
-        for role in self.roles[1:]:
-            leg = legs[role]
-            if leg.right is not first.right:
-                return RuleFailure(
-                    role,
-                    f"right {_right_word(leg.right)} differs from {first.role!r} right "
-                    f"{_right_word(first.right)} (same right required)",
-                )
-        return None
+        return _first_mismatch(
+            self.roles,
+            legs,
+            "right",
+            lambda leg, first: leg.right is first.right,
+            lambda leg: _right_word(leg.right),
+        )
 
 
 # --- definitions -------------------------------------------------------------------------

@@ -38,13 +38,19 @@ happened.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
+
+import attrs
+from attrs import AttrsInstance
 
 from otrade.clock import Clock
+from otrade.errors import GatewayError
 from otrade.event import (
     EVENT_ACCOUNT,
+    EVENT_COMMISSION,
     EVENT_CONTRACT,
+    EVENT_GREEKS,
     EVENT_LOG,
     EVENT_ORDER,
     EVENT_POSITION,
@@ -57,7 +63,9 @@ from otrade.ioloop import IoLoop
 from otrade.objects import (
     AccountData,
     CancelRequest,
+    CommissionData,
     ContractData,
+    GreeksData,
     LogData,
     OrderData,
     OrderRequest,
@@ -67,7 +75,7 @@ from otrade.objects import (
     TradeData,
 )
 
-__all__ = ["BaseGateway"]
+__all__ = ["BaseGateway", "settings_from_mapping"]
 
 
 class BaseGateway(ABC):
@@ -95,6 +103,19 @@ class BaseGateway(ABC):
         self.gateway_name = gateway_name
         self.clock = clock
         self.io_loop = io_loop
+        self._contract_lookup: Callable[[str], ContractData | None] = _no_contract
+
+    def bind_contracts(self, lookup: Callable[[str], ContractData | None]) -> None:
+        """Read contracts through ``lookup`` (the MainEngine binds its contract cache)."""
+        self._contract_lookup = lookup
+
+    def get_contract(self, symbol: str) -> ContractData | None:
+        """The contract of ``symbol`` among those reported so far, or None.
+
+        Gateways read the MainEngine's cache of every contract event instead of keeping a
+        copy: a million listings arrive at start.
+        """
+        return self._contract_lookup(symbol)
 
     @abstractmethod
     def connect(self, settings: Mapping[str, object]) -> None:
@@ -133,6 +154,14 @@ class BaseGateway(ABC):
         """Put a trade event."""
         self.event_engine.put(Event(EVENT_TRADE, trade))
 
+    def on_commission(self, commission: CommissionData) -> None:
+        """Put a commission reported after its trade."""
+        self.event_engine.put(Event(EVENT_COMMISSION, commission))
+
+    def on_greeks(self, greeks: GreeksData) -> None:
+        """Put the broker's Greeks of an option."""
+        self.event_engine.put(Event(EVENT_GREEKS, greeks))
+
     def on_contract(self, contract: ContractData) -> None:
         """Put a contract event."""
         self.event_engine.put(Event(EVENT_CONTRACT, contract))
@@ -155,3 +184,37 @@ class BaseGateway(ABC):
             message=message, level=level, source=self.gateway_name, time=self.clock.now()
         )
         self.event_engine.put(Event(EVENT_LOG, record))
+
+
+def _no_contract(symbol: str) -> ContractData | None:
+    return None
+
+
+SettingsT = TypeVar("SettingsT", bound=AttrsInstance)
+
+
+def settings_from_mapping(
+    settings_class: type[SettingsT],
+    values: Mapping[str, object],
+    label: str,
+    check: Callable[[str, object, Any], object],
+) -> SettingsT:
+    """Build a gateway's attrs settings record from connect settings.
+
+    Args:
+        settings_class: The attrs record; its fields and their defaults are the known keys.
+        values: The connect settings.
+        label: How errors name the settings (``"paper settings"``).
+        check: Called with each key, its value and the field's default; returns the value
+            to store or raises :class:`~otrade.errors.GatewayError` naming the key.
+
+    Raises:
+        GatewayError: An unknown key (the message lists the known ones), or what
+            ``check`` raises.
+    """
+    fields = {field.name: field for field in attrs.fields(settings_class)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise GatewayError(f"{label}: unknown key {unknown[0]!r} (known: {', '.join(fields)})")
+    checked = {key: check(key, value, fields[key].default) for key, value in values.items()}
+    return settings_class(**checked)

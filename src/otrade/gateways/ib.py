@@ -64,8 +64,8 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wai
 from otrade.clock import Clock
 from otrade.constants import Direction, OrderType, Product, Status
 from otrade.errors import GatewayError, OrderRejected
-from otrade.event import EVENT_COMMISSION, EVENT_CONTRACT, EVENT_GREEKS, Event, EventEngine
-from otrade.gateways.base import BaseGateway
+from otrade.event import EventEngine
+from otrade.gateways.base import BaseGateway, settings_from_mapping
 from otrade.gateways.orders import OrderBook, OrderUpdate, check_request, new_order_id
 from otrade.ioloop import IoLoop
 from otrade.objects import (
@@ -132,38 +132,33 @@ class IbSettings:
         Raises:
             GatewayError: The message names the key and what was expected.
         """
-        fields = {field.name: field for field in attrs.fields(cls)}
-        unknown = sorted(set(values) - set(fields))
-        if unknown:
-            raise GatewayError(
-                f"ib settings: unknown key {unknown[0]!r} (known: {', '.join(fields)})"
-            )
-        checked: dict[str, object] = {}
-        for key, given in values.items():
-            default = fields[key].default
-            # The account may be given as a Secret: the MainEngine then redacts it in logs.
-            value = given.get_secret_value() if isinstance(given, Secret) else given
-            if isinstance(default, bool):
-                if not isinstance(value, bool):
-                    raise GatewayError(f"ib settings: {key} must be true or false, not {value!r}")
-            elif isinstance(default, int):
-                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                    raise GatewayError(f"ib settings: {key} must be an integer >= 0, not {value!r}")
-            elif isinstance(default, float):
-                number = value if isinstance(value, int | float) else None
-                if isinstance(value, bool) or number is None or not number > 0:
-                    raise GatewayError(f"ib settings: {key} must be a number > 0, not {value!r}")
-                if not math.isfinite(number):
-                    raise GatewayError(f"ib settings: {key} must be finite, not {value!r}")
-                checked[key] = float(number)
-                continue
-            elif not isinstance(value, str):
-                raise GatewayError(f"ib settings: {key} must be a string, not {value!r}")
-            checked[key] = value
-        settings = cls(**checked)  # type: ignore[arg-type]
+        settings = settings_from_mapping(cls, values, "ib settings", _checked)
         if not 0 < settings.port < 65536:
             raise GatewayError(f"ib settings: port must be from 1 to 65535, not {settings.port}")
         return settings
+
+
+def _checked(key: str, given: object, default: object) -> object:
+    # The account may be given as a Secret: the MainEngine then redacts it in logs.
+    value = given.get_secret_value() if isinstance(given, Secret) else given
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise GatewayError(f"ib settings: {key} must be true or false, not {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise GatewayError(f"ib settings: {key} must be an integer >= 0, not {value!r}")
+        return value
+    if isinstance(default, float):
+        number = value if isinstance(value, int | float) else None
+        if isinstance(value, bool) or number is None or not number > 0:
+            raise GatewayError(f"ib settings: {key} must be a number > 0, not {value!r}")
+        if not math.isfinite(number):
+            raise GatewayError(f"ib settings: {key} must be finite, not {value!r}")
+        return float(number)
+    if not isinstance(value, str):
+        raise GatewayError(f"ib settings: {key} must be a string, not {value!r}")
+    return value
 
 
 def reduce_ratios(ratios: list[int]) -> tuple[list[int], int]:
@@ -220,7 +215,6 @@ class IbGateway(BaseGateway):
         self._log = logger.bind(source=gateway_name)
         self._lock = threading.RLock()
         self._settings = IbSettings()
-        self._contracts: dict[str, ContractData] = {}
         self._symbols_by_conid: dict[int, str] = {}
         self._book = OrderBook()
         self._placed: dict[str, _Placed] = {}
@@ -235,7 +229,6 @@ class IbGateway(BaseGateway):
         self._closing = False
         self._reconnecting: asyncio.Task[None] | None = None
         self._sweeper: asyncio.Future[None] | None = None
-        event_engine.register(EVENT_CONTRACT, self.process_contract_event)
 
     # -- connection -----------------------------------------------------------------------
 
@@ -432,9 +425,9 @@ class IbGateway(BaseGateway):
             raise GatewayError(f"{self.gateway_name}: not connected")
         if self._settings.readonly:
             raise GatewayError(f"{self.gateway_name}: connected read-only; orders are refused")
-        check_request(request, self._contracts.get, ORDER_TYPES)
+        check_request(request, self.get_contract, ORDER_TYPES)
         for symbol in [leg.symbol for leg in request.legs] or [request.symbol]:
-            if self._contracts[symbol].product is Product.INDEX:
+            if self._contract(symbol).product is Product.INDEX:
                 raise OrderRejected(f"symbol {symbol!r} is an index, which cannot be traded")
         order_id = new_order_id(self.clock)
         with self._lock:
@@ -510,7 +503,7 @@ class IbGateway(BaseGateway):
                     exchange="SMART",
                 )
             )
-        first = self._contracts[request.legs[0].symbol]
+        first = self._contract(request.legs[0].symbol)
         underlying = first.underlying_symbol or first.symbol
         bag = ib_async.Contract(
             secType="BAG", symbol=underlying, exchange="SMART", currency=first.currency,
@@ -523,7 +516,7 @@ class IbGateway(BaseGateway):
         """An IB contract with its conId for one otrade symbol."""
         import ib_async  # noqa: PLC0415 - see _connect_first
 
-        known = self._contracts[symbol]
+        known = self._contract(symbol)
         if known.broker_id:
             contract = ib_async.Contract(conId=int(known.broker_id), exchange="SMART")
             self._symbols_by_conid[contract.conId] = symbol
@@ -673,16 +666,13 @@ class IbGateway(BaseGateway):
         if self._commissions.get(exec_id, 0.0) == commission:
             return  # IB repeats reports; and 0 means none yet
         self._commissions[exec_id] = commission
-        self.event_engine.put(
-            Event(
-                EVENT_COMMISSION,
-                CommissionData(
-                    trade_id=exec_id,
-                    gateway_name=self.gateway_name,
-                    commission=commission,
-                    currency=report.currency or "USD",
-                    time=self.clock.now(),
-                ),
+        self.on_commission(
+            CommissionData(
+                trade_id=exec_id,
+                gateway_name=self.gateway_name,
+                commission=commission,
+                currency=report.currency or "USD",
+                time=self.clock.now(),
             )
         )
 
@@ -741,7 +731,7 @@ class IbGateway(BaseGateway):
         Raises:
             GatewayError: The symbol is not a known contract.
         """
-        if request.symbol not in self._contracts:
+        if self.get_contract(request.symbol) is None:
             raise GatewayError(f"subscribe: {request.symbol!r} is not a known contract")
         asyncio.run_coroutine_threadsafe(self._subscribe(request.symbol), self.io_loop.loop)
 
@@ -781,30 +771,26 @@ class IbGateway(BaseGateway):
             )
             greeks = ticker.modelGreeks
             if greeks is not None and is_option_symbol(symbol):
-                self.event_engine.put(
-                    Event(
-                        EVENT_GREEKS,
-                        GreeksData(
-                            symbol=symbol,
-                            time=now,
-                            iv=_greek(greeks.impliedVol),
-                            delta=_greek(greeks.delta),
-                            gamma=_greek(greeks.gamma),
-                            theta=_greek(greeks.theta),
-                            vega=_greek(greeks.vega),
-                            source=self.gateway_name,
-                        ),
+                self.on_greeks(
+                    GreeksData(
+                        symbol=symbol,
+                        time=now,
+                        iv=_greek(greeks.impliedVol),
+                        delta=_greek(greeks.delta),
+                        gamma=_greek(greeks.gamma),
+                        theta=_greek(greeks.theta),
+                        vega=_greek(greeks.vega),
+                        source=self.gateway_name,
                     )
                 )
 
     # -- contracts ------------------------------------------------------------------------
 
-    def process_contract_event(self, event: Event) -> None:
-        """Learn a contract (and its IB conId when the listing has one)."""
-        contract: ContractData = event.data
-        self._contracts[contract.symbol] = contract
-        if contract.broker_id.isdigit():
-            self._symbols_by_conid[int(contract.broker_id)] = contract.symbol
+    def _contract(self, symbol: str) -> ContractData:
+        contract = self.get_contract(symbol)
+        if contract is None:
+            raise OrderRejected(f"symbol {symbol!r} is not a known contract")
+        return contract
 
     def _symbol_of(self, contract: Any) -> str | None:
         known = self._symbols_by_conid.get(contract.conId)

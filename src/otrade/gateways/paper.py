@@ -1,8 +1,9 @@
 """The paper gateway: orders filled against live quotes, with no broker and no network.
 
-:class:`PaperGateway` (gateway name ``paper``) is the embedded default.  It learns
-contracts from contract events and prices from quote events (whatever datafeed runs, the
-simulated market or Tradier), so it fills against the same market the strategies see.
+:class:`PaperGateway` (gateway name ``paper``) is the embedded default.  It reads
+contracts from the MainEngine's cache (:meth:`~otrade.gateways.base.BaseGateway.get_contract`)
+and prices from quote events (whatever datafeed runs, the simulated market or Tradier), so
+it fills against the same market the strategies see.
 
 Fills, all at once and for the whole volume:
 
@@ -46,8 +47,8 @@ import attrs
 from otrade.clock import Clock
 from otrade.constants import Direction, OrderType, Product, Status
 from otrade.errors import GatewayError
-from otrade.event import EVENT_CONTRACT, EVENT_QUOTE, Event, EventEngine
-from otrade.gateways.base import BaseGateway
+from otrade.event import EVENT_QUOTE, Event, EventEngine
+from otrade.gateways.base import BaseGateway, settings_from_mapping
 from otrade.gateways.orders import OrderBook, OrderUpdate, check_request, new_order_id
 from otrade.ioloop import IoLoop
 from otrade.objects import (
@@ -99,17 +100,7 @@ class PaperSettings:
         Raises:
             GatewayError: The message names the key and what was expected.
         """
-        fields = {field.name: field for field in attrs.fields(cls)}
-        unknown = sorted(set(values) - set(fields))
-        if unknown:
-            raise GatewayError(
-                f"paper settings: unknown key {unknown[0]!r} (known: {', '.join(fields)})"
-            )
-        checked: dict[str, object] = {}
-        for key, value in values.items():
-            default = fields[key].default
-            checked[key] = _checked(key, value, default)
-        return cls(**checked)  # type: ignore[arg-type]
+        return settings_from_mapping(cls, values, "paper settings", _checked)
 
 
 def _checked(key: str, value: object, default: object) -> object:
@@ -153,15 +144,13 @@ class PaperGateway(BaseGateway):
         self._lock = threading.RLock()
         self._settings = PaperSettings()
         self._connected = False
-        self._contracts: dict[str, ContractData] = {}
         self._quotes: dict[str, QuoteData] = {}
         self._book = OrderBook()
         self._requests: dict[str, OrderRequest] = {}
         self._resting: dict[str, set[str]] = {}  # symbol -> ids of resting orders using it
         self._cash = 0.0
         self._positions: dict[str, tuple[int, float]] = {}  # symbol -> (quantity, average)
-        # Contracts and quotes are tracked from the start, so a later connect has them.
-        event_engine.register(EVENT_CONTRACT, self.process_contract_event)
+        # Quotes are tracked from the start, so a later connect has them.
         event_engine.register(EVENT_QUOTE, self.process_quote_event)
 
     # -- connection -----------------------------------------------------------------------
@@ -184,7 +173,7 @@ class PaperGateway(BaseGateway):
     def close(self) -> None:
         """Cancel the resting orders and stop accepting new ones; harmless twice.
 
-        Contracts and quotes are still tracked, so a later :meth:`connect` has them.
+        Quotes are still tracked, so a later :meth:`connect` has them.
         """
         with self._lock:
             if not self._connected:
@@ -206,7 +195,7 @@ class PaperGateway(BaseGateway):
         with self._lock:
             if not self._connected:
                 raise GatewayError(f"{self.gateway_name}: not connected")
-            check_request(request, self._contracts.get, ORDER_TYPES)
+            check_request(request, self.get_contract, ORDER_TYPES)
             order_id = new_order_id(self.clock)
             created = request.create_order(order_id, self.gateway_name, self.clock.now())
             order = self._book.add(created)
@@ -255,12 +244,6 @@ class PaperGateway(BaseGateway):
             return list(self._book)
 
     # -- handlers (event thread) ----------------------------------------------------------
-
-    def process_contract_event(self, event: Event) -> None:
-        """Learn a contract."""
-        contract: ContractData = event.data
-        with self._lock:
-            self._contracts[contract.symbol] = contract
 
     def process_quote_event(self, event: Event) -> None:
         """Store a quote and fill the resting orders it makes marketable."""
@@ -319,7 +302,8 @@ class PaperGateway(BaseGateway):
         slippage = self._settings.slippage_ticks if request.order_type is OrderType.MARKET else 0
         fills = []
         for symbol, ratio, role in legs:
-            contract = self._contracts[symbol]
+            contract = self.get_contract(symbol)
+            assert contract is not None  # checked when the order came in
             buying = (ratio > 0) == (request.direction is Direction.LONG)
             quote = self._quotes.get(symbol)
             reason = _unusable(quote, buying, now, self._settings.max_quote_age_s, symbol)

@@ -61,6 +61,24 @@ def require_positive(name: str, value: float) -> float:
     return number
 
 
+def require_market(
+    spot: float, strike: float, time_to_expiry: float, rate: float, dividend_yield: float
+) -> tuple[float, float, float, float, float]:
+    """The scalar helpers' market arguments as floats, checked in this order.
+
+    Raises:
+        PricingInputError: ``spot``, ``strike`` or ``time_to_expiry`` is not finite and
+            > 0, or ``rate`` or ``dividend_yield`` is not finite (named).
+    """
+    return (
+        require_positive("spot", spot),
+        require_positive("strike", strike),
+        require_positive("time_to_expiry", time_to_expiry),
+        require_finite("rate", rate),
+        require_finite("dividend_yield", dividend_yield),
+    )
+
+
 def require_bool(name: str, value: object) -> bool:
     """Return ``value`` if it is a bool (or numpy bool), else raise naming ``name``.
 

@@ -53,7 +53,7 @@ from otrade.pricing._arrays import (
     masked,
     raise_for_reason,
     require_bool,
-    require_finite,
+    require_market,
     require_positive,
     valid_inputs,
 )
@@ -650,15 +650,9 @@ def price_scalar(  # noqa: PLR0917 - the conventional order of pricing arguments
         PricingInputError: An argument is NaN, infinite, not positive where it must be,
             or ``is_call`` is not a bool; the message names it and its value.
     """
-    value = price(
-        require_positive("spot", spot),
-        require_positive("strike", strike),
-        require_positive("time_to_expiry", time_to_expiry),
-        require_finite("rate", rate),
-        require_finite("dividend_yield", dividend_yield),
-        require_positive("volatility", volatility),
-        require_bool("is_call", is_call),
-    )
+    market = require_market(spot, strike, time_to_expiry, rate, dividend_yield)
+    checked_volatility = require_positive("volatility", volatility)
+    value = price(*market, checked_volatility, require_bool("is_call", is_call))
     return finite_result(value)
 
 
@@ -691,11 +685,8 @@ def implied_volatility_scalar(  # noqa: PLR0917 - the conventional order of pric
             and the value.
     """
     checked_price = require_positive("price", price)
-    checked_spot = require_positive("spot", spot)
-    checked_strike = require_positive("strike", strike)
-    checked_time = require_positive("time_to_expiry", time_to_expiry)
-    checked_rate = require_finite("rate", rate)
-    checked_yield = require_finite("dividend_yield", dividend_yield)
+    market = require_market(spot, strike, time_to_expiry, rate, dividend_yield)
+    checked_spot, checked_strike, checked_time, checked_rate, checked_yield = market
     call = require_bool("is_call", is_call)
     result = implied_volatility(
         checked_price, checked_spot, checked_strike, checked_time, checked_rate, checked_yield, call
