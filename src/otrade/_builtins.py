@@ -1,9 +1,10 @@
 """otrade's built-in plugin: registers what otrade itself ships, through the public hooks.
 
 Gateways: the paper gateway and the IB gateway.  Engines: the DatabaseEngine, the
-MarketDataEngine, the PositionEngine and the RiskEngine.  Datafeeds: the simulated market
+MarketDataEngine, the PositionEngine, the RiskEngine, the HedgeEngine and the
+OptionStrategyEngine.  Datafeeds: the simulated market
 (the default) and Tradier.  Combo types: the built-in catalogue of
-:mod:`otrade.combos.types`.  The other engines are added here as they land.
+:mod:`otrade.combos.types`.
 """
 
 from __future__ import annotations
@@ -27,13 +28,17 @@ def otrade_engines() -> Sequence[object]:
     """The engines otrade ships, in start order."""
     # Imported here: these modules import engine.py, which imports this registry's module.
     from otrade.database.engine import DatabaseEngine  # noqa: PLC0415 - see above
+    from otrade.hedge import HedgeEngine  # noqa: PLC0415 - see above
     from otrade.marketdata import MarketDataEngine  # noqa: PLC0415 - see above
     from otrade.position import PositionEngine  # noqa: PLC0415 - see above
     from otrade.risk import RiskEngine  # noqa: PLC0415 - see above
+    from otrade.strategy.engine import OptionStrategyEngine  # noqa: PLC0415 - see above
 
     # The PositionEngine rebuilds from the database and marks from market data; the
-    # RiskEngine reads its exposures.
-    return [DatabaseEngine, MarketDataEngine, PositionEngine, RiskEngine]
+    # RiskEngine reads its exposures; the HedgeEngine reads deltas after the PositionEngine
+    # refreshed them; the strategies see every event after all of these.
+    return [DatabaseEngine, MarketDataEngine, PositionEngine, RiskEngine, HedgeEngine,
+            OptionStrategyEngine]  # fmt: skip
 
 
 @hookimpl
@@ -51,3 +56,11 @@ def otrade_combo_types() -> Sequence[object]:
     from otrade.combos.types import BUILTIN_DEFINITIONS  # noqa: PLC0415 - see otrade_engines
 
     return list(BUILTIN_DEFINITIONS)
+
+
+@hookimpl
+def otrade_strategies() -> Sequence[object]:
+    """The strategies otrade ships: :class:`~otrade.strategies.ShortCondor` (the demo's)."""
+    from otrade.strategies.short_condor import ShortCondor  # noqa: PLC0415 - see otrade_engines
+
+    return [ShortCondor]

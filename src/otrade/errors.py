@@ -16,6 +16,7 @@ __all__ = [
     "OTradeError",
     "OrderRejected",
     "PluginError",
+    "StrategyError",
     "SymbolError",
 ]
 
@@ -81,3 +82,12 @@ class ComboValidationError(OTradeError, ValueError):
         self.combo_type = combo_type
         self.role = role
         self.rule = rule
+
+
+class StrategyError(OTradeError):
+    """A strategy cannot be loaded, added or moved through its life cycle as asked.
+
+    Examples: an unknown strategy class, a name already taken, a setting that is not one of
+    the class's parameters or has the wrong type, starting a strategy that was never
+    initialised.  The message names the strategy and the field.
+    """

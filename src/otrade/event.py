@@ -29,10 +29,12 @@ __all__ = [
     "EVENT_COMMISSION",
     "EVENT_CONTRACT",
     "EVENT_GREEKS",
+    "EVENT_HEDGE",
     "EVENT_LOG",
     "EVENT_ORDER",
     "EVENT_POSITION",
     "EVENT_QUOTE",
+    "EVENT_STRATEGY",
     "EVENT_TIMER",
     "EVENT_TRADE",
     "Event",
@@ -63,6 +65,10 @@ EVENT_CHAIN_UPDATE: Final = "chain_update"
 """A :class:`~otrade.objects.ChainUpdateData`: the MarketDataEngine updated live data."""
 EVENT_COMMISSION: Final = "commission"
 """A :class:`~otrade.objects.CommissionData`: a stored trade's commission, reported late."""
+EVENT_STRATEGY: Final = "strategy"
+"""A :class:`~otrade.objects.StrategyData`: a strategy's state, parameters or variables changed."""
+EVENT_HEDGE: Final = "hedge"
+"""A :class:`~otrade.hedge.HedgeDecision`: what the HedgeEngine decided for one strategy."""
 
 
 class Event:

@@ -65,6 +65,7 @@ class MarketDataEngine(BaseEngine):
         self._registrations: dict[str, set[ActiveChain]] = {}
         self._active: Counter[ActiveChain] = Counter()
         self._dirty_chains: set[ChainData] = set()
+        self._quoted_chains: set[ChainData] = set()  # every chain that ever had a quote
         self._dirty_underlyings: set[str] = set()
         self._feed: BaseDataFeed | None = None
 
@@ -185,6 +186,7 @@ class MarketDataEngine(BaseEngine):
         if option is not None:
             option.update_quote(quote.bid, quote.ask, quote.last, quote.time)
             self._dirty_chains.add(option.chain)
+            self._quoted_chains.add(option.chain)
             return
         portfolio = self._portfolios.get(quote.symbol)
         if portfolio is None:
@@ -258,16 +260,19 @@ class MarketDataEngine(BaseEngine):
                 self._flag_divergence(option)
 
     def _mark_stale(self, now: datetime) -> None:
+        """Re-mark every quoted underlying and every chain that ever had a quote.
+
+        A quote clears ``stale`` when it arrives, so everything quoted must be re-marked
+        here, active or not: a chain released by its strategies keeps its last quotes, and
+        they must turn stale as they age.
+        """
         max_age = self._settings.stale_after_s
-        for chain in self._active:
-            portfolio = self._portfolios.get(chain.underlying)
-            if portfolio is None:
-                continue
-            portfolio.underlying.mark_stale(now, max_age)
-            found = portfolio.find_chain(chain.root, chain.expiry)
-            if found is not None:
-                for option in found.options:
-                    option.mark_stale(now, max_age)
+        for portfolio in self._portfolios.values():
+            if portfolio.underlying.quote_time is not None:
+                portfolio.underlying.mark_stale(now, max_age)
+        for chain in self._quoted_chains:
+            for option in chain.options:
+                option.mark_stale(now, max_age)
 
 
 # Below this many years the parity forward says little about carry (a 0.01 error in the

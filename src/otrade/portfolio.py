@@ -313,7 +313,10 @@ class _Quoted:
     def update_quote(
         self, bid: float | None, ask: float | None, last: float | None, time: datetime
     ) -> None:
-        """Store the latest quote and recompute the mid.
+        """Store the latest quote, recompute the mid and clear :attr:`stale`.
+
+        A quote is fresh when it arrives; the MarketDataEngine's timer marks it stale again
+        once it is older than ``marketdata.stale_after_s``.
 
         Args:
             bid: Best bid, None (or NaN) when there is none.
@@ -330,6 +333,7 @@ class _Quoted:
         self.last = _number(last)
         self.mid = _mid(self.bid, self.ask)
         self.quote_time = time
+        self.stale = False
 
 
 class UnderlyingData(_Quoted):

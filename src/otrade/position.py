@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from otrade.engine import MainEngine
 
 __all__ = [
+    "CLOSE_REFERENCE_PREFIX",
     "DEFAULT_OPTION_MULTIPLIER",
     "ComboPosition",
     "ComboState",
@@ -97,6 +98,9 @@ EngineT = TypeVar("EngineT", bound=BaseEngine)
 
 DEFAULT_OPTION_MULTIPLIER: Final = 100
 """The multiplier assumed for an OCC option symbol whose contract is not known."""
+CLOSE_REFERENCE_PREFIX: Final = "close:"
+"""A combo order whose reference is this plus a combo id closes that combo position: its
+leg fills book into that combo whatever its signature (how ``close_combo_position`` works)."""
 
 
 def default_multiplier(symbol: str) -> int:
@@ -492,11 +496,20 @@ class Holding:
 
     def _route(self, combo_id: str, order: OrderData | None) -> ComboPosition:
         signature = order.combo_signature if order is not None else ""
-        target = self._closable(signature)
+        target = self._closing_target(order)
+        if target is None:
+            target = self._closable(signature)
         if target is None:
             target = self.combos[combo_id] = ComboPosition(combo_id, signature)
         self._routes[combo_id] = target
         return target
+
+    def _closing_target(self, order: OrderData | None) -> ComboPosition | None:
+        """The open combo a close order names in its reference (``close:<combo id>``)."""
+        if order is None or not order.reference.startswith(CLOSE_REFERENCE_PREFIX):
+            return None
+        target = self.combos.get(order.reference[len(CLOSE_REFERENCE_PREFIX) :])
+        return target if target is not None and target.is_open else None
 
     def _closable(self, signature: str) -> ComboPosition | None:
         if not signature:

@@ -61,6 +61,7 @@ __all__ = [
     "KILL_SWITCH_MODES",
     "LOG_LEVELS",
     "REDACTED",
+    "SECRET_KEY_PARTS",
     "TEST_VARIABLE_PREFIX",
     "DatabaseSettings",
     "EventSettings",
@@ -68,9 +69,13 @@ __all__ = [
     "MarketDataSettings",
     "PluginSettings",
     "RiskSettings",
+    "RunSettings",
+    "Scalar",
     "Secret",
     "Settings",
     "SimulatedFeedSettings",
+    "StrategyInstanceSettings",
+    "StrategySettings",
     "TradierSettings",
     "WebSocketLogSettings",
     "dump_settings_toml",
@@ -79,6 +84,12 @@ __all__ = [
     "secret_values",
     "settings_to_dict",
 ]
+
+Scalar = bool | int | float | str
+"""A plain setting value (strategy parameters, gateway connect settings)."""
+
+SECRET_KEY_PARTS = ("password", "token", "secret", "api_key", "apikey")
+"""Key fragments whose string values in free-form tables are kept as :class:`Secret`."""
 
 REDACTED = "**********"
 """What a secret looks like in a repr, a str, :func:`settings_to_dict` and error messages."""
@@ -210,6 +221,16 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+def _secret_keys_hidden(values: Mapping[str, object]) -> dict[str, object]:
+    """Wrap string values under keys naming a password, token, secret or key in Secret."""
+    return {
+        key: Secret(value)
+        if isinstance(value, str) and any(part in key.lower() for part in SECRET_KEY_PARTS)
+        else value
+        for key, value in values.items()
+    }
 
 
 @attrs.frozen
@@ -451,6 +472,67 @@ class RiskSettings:
 
 
 @attrs.frozen
+class StrategyInstanceSettings:
+    """A strategy for the OptionStrategyEngine to add at start (``[[strategy.instances]]``).
+
+    Attributes:
+        name: The instance's unique name (it keys the stored record and the holding).
+        class_name: The strategy class: a name the engine loaded (from ``strategy.paths``,
+            ``strategy.modules`` or a plugin) or an import path ``package.module:ClassName``.
+        underlying: The underlying (portfolio) it trades.
+        parameters: Values for the class's ``parameters``, by name.
+        start: Initialise and start it once added (False: only add it).
+    """
+
+    name: str = attrs.field(validator=attrs.validators.min_len(1))
+    class_name: str = attrs.field(validator=attrs.validators.min_len(1))
+    underlying: str = ""
+    parameters: dict[str, Scalar] = attrs.field(factory=dict)
+    start: bool = True
+
+
+@attrs.frozen
+class StrategySettings:
+    """The OptionStrategyEngine (:mod:`otrade.strategy`).
+
+    Attributes:
+        paths: Python files, or directories of them, whose strategy classes to load.
+        modules: Importable modules whose strategy classes to load.
+        restore: At start, add and initialise every stored strategy that was not deleted.
+        start_restored: Start the restored strategies that were running at the last stop.
+        cancel_on_stop: Cancel a strategy's open orders when it stops.
+        save_interval_s: How often (clock seconds) changed variables are saved.
+        instances: Strategies to add at start when no stored record has their name.
+    """
+
+    paths: tuple[Path, ...] = ()
+    modules: tuple[str, ...] = ()
+    restore: bool = True
+    start_restored: bool = True
+    cancel_on_stop: bool = True
+    save_interval_s: float = attrs.field(default=5.0, validator=_positive_number)
+    instances: tuple[StrategyInstanceSettings, ...] = ()
+
+
+@attrs.frozen
+class RunSettings:
+    """``otrade run``: which gateway to connect and what to do at exit.
+
+    Attributes:
+        gateway: The gateway to connect (``ib``, ``paper`` or a plugin's).
+        connect: The gateway's connect settings (for ``ib``: host, port, client_id,
+            account...).  A string under a key naming a password, token, secret or API
+            key is kept as a :class:`Secret`, so it is redacted everywhere.
+        cancel_open_orders_on_exit: Cancel every open order before shutting down (False
+            keeps them working at the broker).
+    """
+
+    gateway: str = "paper"
+    connect: dict[str, Scalar | Secret] = attrs.field(factory=dict, converter=_secret_keys_hidden)
+    cancel_open_orders_on_exit: bool = True
+
+
+@attrs.frozen
 class Settings:
     """Everything otrade reads at start.
 
@@ -464,6 +546,8 @@ class Settings:
         tradier: The Tradier datafeed.
         simulated: The simulated datafeed.
         risk: Pre-trade risk checks.
+        strategy: The strategy engine and the strategies to run.
+        run: What ``otrade run`` connects.
     """
 
     data_directory: Path = attrs.field(factory=lambda: Path.home() / ".otrade")
@@ -475,6 +559,8 @@ class Settings:
     tradier: TradierSettings = attrs.field(factory=TradierSettings)
     simulated: SimulatedFeedSettings = attrs.field(factory=SimulatedFeedSettings)
     risk: RiskSettings = attrs.field(factory=RiskSettings)
+    strategy: StrategySettings = attrs.field(factory=StrategySettings)
+    run: RunSettings = attrs.field(factory=RunSettings)
 
     @property
     def log_directory(self) -> Path:
@@ -873,6 +959,13 @@ def _structure_str(value: object, _type: object) -> str:
     return value
 
 
+def _structure_scalar(value: object, _type: object) -> object:
+    # TOML gives these types already; bool before int (True is an int).
+    if isinstance(value, bool | int | float | str):
+        return value
+    raise _InvalidValueError("expected a string, a number or a boolean")
+
+
 def _structure_path(value: object, _type: object) -> Path:
     if isinstance(value, Path):
         return value
@@ -978,6 +1071,9 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(float, _structure_float)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(Path, _structure_path)
+    converter.register_structure_hook_func(
+        lambda type_: type_ in (Scalar, Scalar | Secret), _structure_scalar
+    )
     converter.register_structure_hook(Secret, _structure_secret)
     converter.register_structure_hook_factory(_is_sequence_type, _sequence_hook_factory)
     converter.register_structure_hook_factory(_is_section, _section_hook_factory)
@@ -1147,4 +1243,7 @@ def _toml_value(value: object) -> str:
         return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):  # an inline table (a table inside an array)
+        items = (f"{json.dumps(str(key))} = {_toml_value(item)}" for key, item in value.items())
+        return "{" + ", ".join(items) + "}"
     raise TypeError(f"cannot write a {type(value).__name__} as a TOML value")

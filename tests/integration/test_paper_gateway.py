@@ -64,11 +64,7 @@ class Harness:
 
     def __init__(self, tmp_path, feed: str = "") -> None:
         self.clock = SimulatedClock(START)
-        settings = Settings(
-            data_directory=tmp_path,
-            log=LogSettings(console=False),
-            marketdata=MarketDataSettings(feed=feed),
-        )
+        settings = self.settings(tmp_path, feed)
         registry = PluginRegistry()
         registry.load(entry_points=False)
         self.events = EventEngine(clock=self.clock, threaded=False)
@@ -93,6 +89,13 @@ class Harness:
             for symbol in (PUT_430, PUT_440, CALL_460, CALL_470):
                 self.put(EVENT_CONTRACT, option_contract(symbol))
         self.pump()
+
+    def settings(self, tmp_path, feed: str) -> Settings:
+        return Settings(
+            data_directory=tmp_path,
+            log=LogSettings(console=False),
+            marketdata=MarketDataSettings(feed=feed),
+        )
 
     def _log(self, event: Event) -> None:
         if event.data.level == "WARNING":

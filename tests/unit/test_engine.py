@@ -135,6 +135,8 @@ def test_plugin_engines_and_gateways_are_built_and_found_by_name(main_engine):
         "marketdata",
         "position",
         "risk",
+        "hedge",
+        "strategy",
         "first",
         "second",
     ]
@@ -147,11 +149,11 @@ def test_unknown_names_are_refused_with_the_registered_ones_listed(main_engine):
     with pytest.raises(
         EngineError,
         match=(
-            "no engine named 'hedge'; "
-            "registered: database, marketdata, position, risk, first, second"
+            "no engine named 'nope'; "
+            "registered: database, marketdata, position, risk, hedge, strategy, first, second"
         ),
     ):
-        main_engine.get_engine("hedge")
+        main_engine.get_engine("nope")
     with pytest.raises(
         GatewayError, match="no gateway named 'schwab'; registered: paper, ib, recording"
     ):

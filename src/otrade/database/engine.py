@@ -323,6 +323,14 @@ class DatabaseEngine(BaseEngine):
         now = self._clock.now()
         return self._submit(lambda connection: repository.save_strategy(connection, record, now))
 
+    def delete_strategy(self, name: str) -> concurrent.futures.Future[bool]:
+        """Delete a strategy record on the writer thread (its orders and trades stay).
+
+        Returns:
+            A future of False when there was no record of that name.
+        """
+        return self._submit(lambda connection: repository.delete_strategy(connection, name))
+
     def flush(self, timeout_s: float | None = None) -> None:
         """Write buffered contracts and wait until every write submitted so far is done."""
         self._flush_contracts()

@@ -43,6 +43,7 @@ __all__ = [
     "OrderStatusRecord",
     "all_trades",
     "check_strategy",
+    "delete_strategy",
     "get_order",
     "has_trade",
     "iterate_listings",
@@ -683,6 +684,16 @@ def _to_json(strategy: str, field: str, values: Mapping[str, object]) -> str:
                 f"strategy {strategy!r}: {field}[{key!r}] = {value!r} cannot be stored: {error}"
             ) from None
     return json.dumps(dict(values), allow_nan=False, sort_keys=True)
+
+
+def delete_strategy(connection: Connection, name: str) -> bool:
+    """Delete one strategy record (its orders and trades stay in the ledger).
+
+    Returns:
+        False when there was no record of that name.
+    """
+    result = connection.execute(strategies.delete().where(strategies.c.name == name))
+    return bool(result.rowcount)
 
 
 def load_strategy(connection: Connection, name: str) -> StrategyData | None:
