@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from sqlalchemy import create_engine, text
 
 from otrade.constants import Direction, OrderType, Status
 from otrade.database.engine import DatabaseEngine
 from otrade.errors import StrategyError
-from otrade.event import EVENT_GREEKS, EVENT_HEDGE, EVENT_STRATEGY
+from otrade.event import EVENT_GREEKS, EVENT_HEDGE, EVENT_ORDER, EVENT_STRATEGY, EVENT_TRADE
 from otrade.hedge import HedgeDecision
 from otrade.objects import GreeksData, OrderData, StrategyData, TradeData
 from otrade.settings import (
@@ -575,3 +576,28 @@ def test_registered_hedging_converges_as_the_options_delta_moves(tmp_path):
         assert not hedge.is_registered("s1")
     finally:
         harness.main.close()
+
+
+def test_a_fill_reported_before_its_trade_still_counts_toward_the_close(harness):
+    strategy = harness.running()
+    strategy.option_order(CALL_470, Direction.LONG, 3)
+    harness.pump()
+    first = strategy.close_option_position(CALL_470, 1.55, OrderType.LIMIT)
+    harness.pump()
+    working = strategy.active_orders[first]
+    # The broker reports the order filled; its execution arrives later.
+    filled = attrs.evolve(working, status=Status.ALL_TRADED, traded=3, average_price=1.55)
+    harness.put(EVENT_ORDER, filled)
+    harness.pump()
+    assert strategy.active_orders == {}
+    assert strategy.holding.options[CALL_470].quantity == 3  # not booked yet
+    assert strategy.close_option_position(CALL_470) is None  # the fill already covers it
+    harness.put(EVENT_TRADE, TradeData(
+        trade_id="late-1", order_id=first, gateway_name="paper", symbol=CALL_470,
+        direction=Direction.SHORT, price=1.55, volume=3, time=harness.clock.now(),
+        strategy="s1",
+    ))  # fmt: skip
+    harness.pump()
+    harness.database().flush()
+    assert strategy.holding.options[CALL_470].quantity == 0
+    assert strategy.close_option_position(CALL_470) is None

@@ -658,3 +658,65 @@ def test_any_dumped_settings_load_back(
 ) -> None:
     path = write_settings(tmp_path_factory.mktemp("dump"), dump_settings_toml(settings))
     assert load_settings(path, environ={}) == settings
+
+
+STRATEGY_TOML = """
+[run]
+gateway = "ib"
+connect = { host = "127.0.0.1", port = 7497, password = "hunter2", account = "DU1" }
+
+[strategy]
+paths = ["~/strategies"]
+
+[[strategy.instances]]
+name = "condor"
+class_name = "ShortCondor"
+underlying = "SPY"
+parameters = { short_delta = 0.16, volume = 2, tag = "a", hedge = true }
+"""
+
+
+def test_strategy_instances_and_run_settings_load_from_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "otrade.toml"
+    path.write_text(STRATEGY_TOML)
+    settings = load_settings(path, environ={})
+    [instance] = settings.strategy.instances
+    assert (instance.name, instance.class_name, instance.underlying) == (
+        "condor",
+        "ShortCondor",
+        "SPY",
+    )
+    assert instance.parameters == {"short_delta": 0.16, "volume": 2, "tag": "a", "hedge": True}
+    assert settings.strategy.paths == (Path.home() / "strategies",)
+    connect = settings.run.connect
+    assert (connect["host"], connect["port"], connect["account"]) == ("127.0.0.1", 7497, "DU1")
+    password = connect["password"]
+    assert isinstance(password, Secret)
+    assert password.get_secret_value() == "hunter2"
+
+
+def test_a_secret_in_run_connect_never_shows_and_the_dump_loads_back(tmp_path: Path) -> None:
+    path = tmp_path / "otrade.toml"
+    path.write_text(STRATEGY_TOML)
+    settings = load_settings(path, environ={})
+    dumped = dump_settings_toml(settings)
+    assert "hunter2" not in dumped
+    assert "hunter2" not in json.dumps(settings_to_dict(settings))
+    assert "hunter2" not in repr(settings)
+    reloaded = tmp_path / "dumped.toml"
+    reloaded.write_text(dumped)
+    again = load_settings(reloaded, environ={})
+    assert again.strategy.instances == settings.strategy.instances
+
+
+def test_a_bad_strategy_parameter_is_named_by_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "otrade.toml"
+    path.write_text(
+        '[[strategy.instances]]\nname = "x"\nparameters = { delta = [1], volume = {a = 1} }\n'
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={})
+    message = str(raised.value)
+    assert "strategy.instances[0].class_name" in message
+    assert "strategy.instances[0].parameters.delta" in message
+    assert "expected a string, a number or a boolean" in message

@@ -140,6 +140,9 @@ class OptionStrategyEngine(BaseEngine):
         self._orders: dict[str, dict[str, OrderData]] = {}  # strategy -> order id -> order
         self._active: dict[str, dict[str, OrderData]] = {}  # strategy -> active orders
         self._booked: dict[str, int] = {}  # order id -> volume seen in trade events
+        # Ended orders whose fills have not all arrived as trades yet (a broker may report
+        # the final status first): order id -> the final order.
+        self._unsettled: dict[str, OrderData] = {}
         self._closing: dict[str, str] = {}  # active combo close order id -> combo id
         self._subscriptions: dict[str, dict[str, ChainData]] = {}  # strategy -> key -> chain
         self._subscribers: dict[str, list[OptionStrategyTemplate]] = {}  # chain key -> running
@@ -881,7 +884,8 @@ class OptionStrategyEngine(BaseEngine):
     def _working_volume(self, name: str, symbol: str, direction: Direction) -> int:
         """Units of ``symbol`` in ``direction`` sent as single orders but not yet booked."""
         total = 0
-        for order in self._orders.get(name, {}).values():
+        unsettled = (o for o in self._unsettled.values() if o.strategy == name)
+        for order in (*self._active.get(name, {}).values(), *unsettled):
             if order.legs or order.symbol != symbol or order.direction is not direction:
                 continue
             expected = order.volume if order.status.is_active else order.traded
@@ -994,15 +998,25 @@ class OptionStrategyEngine(BaseEngine):
         else:
             active.pop(order.order_id, None)
             self._closing.pop(order.order_id, None)
+            if order.traded > self._booked.get(order.order_id, 0):
+                self._unsettled[order.order_id] = order
+            else:
+                self._booked.pop(order.order_id, None)
         if strategy.state in (StrategyState.RUNNING, StrategyState.STOPPED):
             self._call(strategy, strategy.on_order, order)
 
     def process_trade_event(self, event: Event) -> None:
         """Pass a stored trade (already booked by the PositionEngine) to ``on_trade``."""
         trade: TradeData = event.data
-        self._booked[trade.order_id] = self._booked.get(trade.order_id, 0) + trade.volume
         strategy = self.strategies.get(trade.strategy)
-        if strategy is not None and strategy.state in (
+        if strategy is None:
+            return
+        booked = self._booked[trade.order_id] = self._booked.get(trade.order_id, 0) + trade.volume
+        ended = self._unsettled.get(trade.order_id)
+        if ended is not None and booked >= ended.traded:
+            del self._unsettled[trade.order_id]
+            del self._booked[trade.order_id]
+        if strategy.state in (
             StrategyState.RUNNING,
             StrategyState.STOPPED,
         ):
