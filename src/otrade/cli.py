@@ -5,7 +5,10 @@ datafeed, combo type, engine and strategy with the plugin and distribution it ca
 then any plugin that was skipped and why; ``otrade config`` prints the effective settings
 with secrets redacted; ``otrade db upgrade|downgrade|current|history`` manages the database
 schema; ``otrade contracts sync|list|purge`` downloads option listings from Interactive
-Brokers into the database, counts them, and deletes expired ones.
+Brokers into the database, counts them, and deletes expired ones; ``otrade demo`` runs
+everything offline on an accelerated clock with a live view (:mod:`otrade.demo`);
+``otrade run CONFIG.toml`` runs the gateway and strategies a settings file names until
+interrupted (:mod:`otrade.run_cli`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from otrade.__about__ import __version__
 from otrade.database.connection import display_url, open_database, resolve_url
@@ -42,7 +46,42 @@ def _build_parser() -> argparse.ArgumentParser:
     config.add_argument("--toml", action="store_true", help="print TOML instead of JSON")
     _add_database_parser(commands)
     _add_contracts_parser(commands)
+    _add_demo_parser(commands)
+    run = commands.add_parser("run", help="run the gateway and strategies CONFIG names")
+    run.add_argument("run_config", metavar="CONFIG", help="settings file (TOML)")
     return parser
+
+
+def _add_demo_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo", help="run a strategy offline: simulated market, paper fills, live view"
+    )
+    demo.add_argument("--duration", type=float, default=30.0, metavar="SECONDS",
+                      help="wall-clock seconds to run (default 30)")  # fmt: skip
+    demo.add_argument("--speed", type=float, default=60.0,
+                      help="simulated seconds per wall second (default 60)")  # fmt: skip
+    demo.add_argument("--seed", type=int, default=7, help="simulated market seed (default 7)")
+    demo.add_argument("--strategy", default="ShortCondor",
+                      help="class name, package.module:Class or file.py:Class "
+                           "(default ShortCondor)")  # fmt: skip
+    demo.add_argument("--data-dir", type=Path, default=None, metavar="PATH",
+                      help="where the database, logs and clock are kept "
+                           "(default: a per-user data directory)")  # fmt: skip
+
+
+def _run_demo_command(arguments: argparse.Namespace) -> int:
+    from otrade.demo import default_data_directory, run_demo  # noqa: PLC0415 - loads rich
+
+    try:
+        run_demo(duration_s=arguments.duration, speed=arguments.speed, seed=arguments.seed,
+                 strategy=arguments.strategy,
+                 data_dir=arguments.data_dir or default_data_directory())  # fmt: skip
+    except OTradeError as error:
+        print(f"otrade: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
 
 
 def _add_contracts_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -160,8 +199,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments.command is None:
         parser.print_help()
         return 0
+    if arguments.command == "demo":
+        return _run_demo_command(arguments)
     try:
-        settings = load_settings(arguments.config)
+        settings = load_settings(getattr(arguments, "run_config", None) or arguments.config)
     except OTradeError as error:
         print(f"otrade: error: {error}", file=sys.stderr)
         return 2
@@ -172,6 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             return run_contracts_command(settings, arguments)
+        except OTradeError as error:
+            print(f"otrade: error: {error}", file=sys.stderr)
+            return 2
+    if arguments.command == "run":
+        from otrade.run_cli import run_engines  # noqa: PLC0415 - starts every engine
+
+        try:
+            return run_engines(settings)
         except OTradeError as error:
             print(f"otrade: error: {error}", file=sys.stderr)
             return 2

@@ -601,3 +601,13 @@ def test_a_fill_reported_before_its_trade_still_counts_toward_the_close(harness)
     harness.database().flush()
     assert strategy.holding.options[CALL_470].quantity == 0
     assert strategy.close_option_position(CALL_470) is None
+
+
+def test_parameters_and_variables_may_not_reuse_the_templates_own_names(harness):
+    class Clashing(OptionStrategyTemplate):
+        variables = ("state", "note", "holding")
+        note = ""
+
+    with pytest.raises(StrategyError, match=r"\['holding', 'state'\] are names the template"):
+        harness.engine.add_strategy(Clashing, "c", "SPY")
+    assert "c" not in harness.engine.strategies

@@ -83,6 +83,10 @@ HEDGE_REFERENCE = "hedge"
 """The reference of orders the HedgeEngine sends through a strategy."""
 
 _FILE_MODULE_PREFIX = "otrade_strategy_files"
+# Attributes every template instance sets in __init__ (a subclass must not reuse them).
+_INSTANCE_ATTRIBUTES = frozenset(
+    {"strategy_engine", "strategy_name", "underlying_symbol", "state", "error"}
+)
 _RESTORED_STATES = frozenset(
     {StrategyState.INITIALIZED, StrategyState.RUNNING, StrategyState.STOPPED}
 )
@@ -212,6 +216,16 @@ class OptionStrategyEngine(BaseEngine):
         ):
             raise StrategyError(f"{strategy_class!r} is not a subclass of OptionStrategyTemplate")
         name = strategy_class.__name__
+        reserved = sorted(
+            field
+            for field in (*strategy_class.parameters, *strategy_class.variables)
+            if hasattr(OptionStrategyTemplate, field) or field in _INSTANCE_ATTRIBUTES
+        )
+        if reserved:
+            raise StrategyError(
+                f"strategy class {name}: parameters or variables {reserved} are names the "
+                "template uses itself; rename them"
+            )
         known = self.classes.get(name)
         if known is not None and known is not strategy_class:
             raise StrategyError(

@@ -13,7 +13,7 @@ attributes, overrides the callbacks it needs, and trades with one-line helpers::
         opened = False
 
         def on_start(self) -> None:
-            self.chain = self.portfolio.nearest_chain(self.clock_now(), days=30)
+            self.chain = self.portfolio.nearest_chain(self.clock_now(), target_days=30)
             self.subscribe_chains([self.chain])
 
         def on_chain_update(self, chain: ChainData) -> None:
@@ -210,20 +210,17 @@ class OptionStrategyTemplate:
 
     def subscribe_chains(self, chains: Iterable[ChainData | str]) -> None:
         """Receive quotes, Greeks and :meth:`on_chain_update` for ``chains`` (or their keys)."""
-        self.strategy_engine.subscribe_chains(self, [self._chain(c) for c in chains])
+        self.strategy_engine.subscribe_chains(self, [_chain_of(self, c) for c in chains])
 
     def unsubscribe_chains(self, chains: Iterable[ChainData | str] | None = None) -> None:
         """Stop receiving ``chains`` (every subscribed chain when None)."""
-        picked = None if chains is None else [self._chain(c) for c in chains]
+        picked = None if chains is None else [_chain_of(self, c) for c in chains]
         self.strategy_engine.unsubscribe_chains(self, picked)
 
     @property
     def subscribed_chains(self) -> tuple[str, ...]:
         """Keys of the chains this strategy subscribed, sorted."""
         return self.strategy_engine.subscribed_chains(self.strategy_name)
-
-    def _chain(self, chain: ChainData | str) -> ChainData:
-        return chain if isinstance(chain, ChainData) else self.get_chain(chain)
 
     # -- orders -------------------------------------------------------------------------
 
@@ -297,7 +294,8 @@ class OptionStrategyTemplate:
                 direction are replaced by ``volume`` and ``direction``).
             legs: The option (or underlying) filling each role, by role name.
             direction: LONG trades the structure as its type defines it; SHORT reverses
-                every leg (a SHORT iron condor collects the credit).
+                every leg.  (The catalogue's ``iron_condor`` is the credit structure, short
+                the inner strikes: LONG collects the credit, SHORT pays a debit.)
             volume: Combo units.
             price: For a limit, the net price per unit per share of the options
                 (negative for a credit).
@@ -456,6 +454,11 @@ class OptionStrategyTemplate:
     def put_event(self) -> None:
         """Store the variables now and announce the strategy's state on ``EVENT_STRATEGY``."""
         self.strategy_engine.save(self)
+
+
+def _chain_of(strategy: OptionStrategyTemplate, chain: ChainData | str) -> ChainData:
+    # A module function, not a method: a subclass may well name an attribute ``_chain``.
+    return chain if isinstance(chain, ChainData) else strategy.get_chain(chain)
 
 
 def _checked_value(strategy: OptionStrategyTemplate, key: str, value: object, kind: str) -> object:
