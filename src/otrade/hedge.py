@@ -31,21 +31,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Final, Protocol, TypeVar
+from typing import Final, Protocol, TypeVar
 
 import attrs
 from loguru import logger
 
 from otrade.constants import Direction, OrderType, Status
-from otrade.engine import BaseEngine
+from otrade.engine import BaseEngine, MainEngine
 from otrade.errors import EngineError
 from otrade.event import EVENT_HEDGE, EVENT_ORDER, EVENT_TIMER, EVENT_TRADE, Event, EventEngine
 from otrade.marketdata import MarketDataEngine
 from otrade.objects import OrderData, TradeData
 from otrade.position import HoldingSummary, PositionEngine
-
-if TYPE_CHECKING:
-    from otrade.engine import MainEngine
 
 __all__ = [
     "HEDGE_ACTIONS",
