@@ -730,15 +730,24 @@ class PositionEngine(BaseEngine):
         """The strategy's option contracts and net delta, for the RiskEngine.
 
         Contracts are the sum of ``|quantity|`` of option positions, combo legs included;
-        the delta is :attr:`HoldingSummary.delta`, in share equivalents.
+        the delta is :attr:`HoldingSummary.delta`, in share equivalents (one pass over the
+        positions: every order the strategy sends asks for it).
         """
-        holding = self.get_holding(strategy)
-        contracts = sum(
-            abs(position.quantity)
-            for position in holding.positions()
-            if is_option_symbol(position.symbol)
-        )
-        return contracts, holding.summary(self._clock.now()).delta
+        holding = self._holdings.get(strategy)
+        if holding is None:
+            return 0, 0.0
+        contracts, delta = 0, 0.0
+        for position in holding.positions():
+            quantity = position.quantity
+            if not quantity:
+                continue
+            if not position.is_option:
+                delta += quantity
+                continue
+            contracts += abs(quantity)
+            if position.delta is not None:
+                delta += position.delta * position.multiplier * quantity
+        return contracts, delta
 
     def position_quantity(self, strategy: str, symbol: str) -> int:
         """The strategy's signed quantity of ``symbol``, single legs and combo legs together."""

@@ -52,20 +52,19 @@ from __future__ import annotations
 
 import math
 from collections import Counter, deque
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Final, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Final, NamedTuple, Protocol, runtime_checkable
 
 import attrs
 
 from otrade.constants import OrderType, Status
 from otrade.engine import BaseEngine
-from otrade.errors import EngineError, OrderRejected, SymbolError
+from otrade.errors import EngineError, OrderRejected
 from otrade.event import EVENT_LOG, EVENT_ORDER, Event, EventEngine
 from otrade.gateways.orders import new_order_id
 from otrade.marketdata import MarketDataEngine
 from otrade.objects import LogData, OrderData, OrderRequest
 from otrade.settings import KILL_SWITCH_MODES
-from otrade.symbols import parse_option_symbol
+from otrade.symbols import is_option_symbol
 
 if TYPE_CHECKING:
     from otrade.engine import MainEngine
@@ -103,9 +102,11 @@ class ExposureProvider(Protocol):
         ...
 
 
-@attrs.frozen
-class _Instrument:
-    """What the checks need of one instrument: its kind, size and current quote."""
+class _Instrument(NamedTuple):
+    """What the checks need of one instrument: its kind, size and current quote.
+
+    (Named tuples: every order builds these, and a tuple is the cheapest record.)
+    """
 
     symbol: str
     is_option: bool
@@ -118,8 +119,7 @@ class _Instrument:
     delta: float | None = None
 
 
-@attrs.frozen
-class _Part:
+class _Part(NamedTuple):
     """One instrument an order trades, with the signed quantity it trades."""
 
     instrument: _Instrument
@@ -142,10 +142,11 @@ class RiskEngine(BaseEngine):
         self._clock = main_engine.clock
         self._mode = self._settings.kill_switch
         self._provider: ExposureProvider | None = None
+        self._market: MarketDataEngine | None = None  # found at the first order
         self._open_orders: dict[str, str] = {}  # order id -> strategy
         self._open_counts: Counter[str] = Counter()
-        self._strategy_times: dict[str, deque[float]] = {}
-        self._global_times: deque[float] = deque()
+        self._strategy_windows: dict[str, tuple[_Window, _Window]] = {}
+        self._global_windows = (_Window(1.0), _Window(60.0))
 
     def start(self) -> None:
         """Track open orders from ``EVENT_ORDER``; read exposures from the PositionEngine.
@@ -327,34 +328,37 @@ class RiskEngine(BaseEngine):
 
     def _check_rates(self, strategy: str, now: float) -> None:
         risk = self._settings
-        times = self._strategy_times.get(strategy, deque())
-        for window_s, limit, key in (
-            (1.0, risk.max_orders_per_second, "max_orders_per_second"),
-            (60.0, risk.max_orders_per_minute, "max_orders_per_minute"),
-        ):
-            count = _count_since(times, now - window_s)
+        windows = self._strategy_windows.get(strategy)
+        if windows is not None:
+            for window, limit, key in (
+                (windows[0], risk.max_orders_per_second, "max_orders_per_second"),
+                (windows[1], risk.max_orders_per_minute, "max_orders_per_minute"),
+            ):
+                count = window.count(now)
+                if limit and count >= limit:
+                    raise OrderRejected(
+                        f"order_rate: strategy {strategy!r} sent {count} orders in the last "
+                        f"{window.length_s:g} s, risk.{key} = {limit}"
+                    )
+        for window, limit, key in (
+            (self._global_windows[0], risk.max_global_orders_per_second,
+             "max_global_orders_per_second"),
+            (self._global_windows[1], risk.max_global_orders_per_minute,
+             "max_global_orders_per_minute"),
+        ):  # fmt: skip
+            count = window.count(now)
             if limit and count >= limit:
                 raise OrderRejected(
-                    f"order_rate: strategy {strategy!r} sent {count} orders in the last "
-                    f"{window_s:g} s, risk.{key} = {limit}"
-                )
-        for window_s, limit, key in (
-            (1.0, risk.max_global_orders_per_second, "max_global_orders_per_second"),
-            (60.0, risk.max_global_orders_per_minute, "max_global_orders_per_minute"),
-        ):
-            count = _count_since(self._global_times, now - window_s)
-            if limit and count >= limit:
-                raise OrderRejected(
-                    f"global_order_rate: {count} orders were sent in the last {window_s:g} s, "
-                    f"risk.{key} = {limit}"
+                    f"global_order_rate: {count} orders were sent in the last "
+                    f"{window.length_s:g} s, risk.{key} = {limit}"
                 )
 
     def _record(self, strategy: str, now: float) -> None:
-        # Only the last minute matters to any window; older times are dropped.
-        for times in (self._strategy_times.setdefault(strategy, deque()), self._global_times):
-            times.append(now)
-            while times and times[0] <= now - 60.0:
-                times.popleft()
+        windows = self._strategy_windows.get(strategy)
+        if windows is None:
+            windows = self._strategy_windows[strategy] = (_Window(1.0), _Window(60.0))
+        for window in (*windows, *self._global_windows):
+            window.add(now)
 
     def _check_market_quotes(self, parts: list[_Part]) -> None:
         risk = self._settings
@@ -472,7 +476,9 @@ class RiskEngine(BaseEngine):
     def _instrument(self, symbol: str) -> _Instrument:
         contract = self.main_engine.get_contract(symbol)
         min_tick = contract.min_tick if contract is not None else _DEFAULT_MIN_TICK
-        marketdata = self._marketdata()
+        marketdata = self._market
+        if marketdata is None:
+            marketdata = self._market = self._marketdata()
         option = marketdata.get_option(symbol) if marketdata is not None else None
         if option is not None:
             return _Instrument(
@@ -489,7 +495,7 @@ class RiskEngine(BaseEngine):
         if contract is not None:
             return _Instrument(symbol, contract.is_option, contract.multiplier, min_tick,
                                delta=None if contract.is_option else 1.0)  # fmt: skip
-        if _is_option_symbol(symbol):
+        if is_option_symbol(symbol):
             return _Instrument(symbol, True, _DEFAULT_OPTION_MULTIPLIER, min_tick)
         return _Instrument(symbol, False, 1, min_tick, delta=1.0)
 
@@ -505,17 +511,29 @@ class RiskEngine(BaseEngine):
         self.event_engine.put(Event(EVENT_LOG, record))
 
 
-def _count_since(times: Iterable[float], start: float) -> int:
-    """How many times are after ``start`` (the window is open at its start)."""
-    return sum(1 for time in times if time > start)
+class _Window:
+    """The send times of one rolling window, oldest first; counting drops expired ones.
 
+    Times come from the clock's monotonic reading, so they only grow: the expired ones are
+    always at the left, and a count costs what expired since the last one (amortized O(1)).
+    """
 
-def _is_option_symbol(symbol: str) -> bool:
-    try:
-        parse_option_symbol(symbol)
-    except SymbolError:
-        return False
-    return True
+    __slots__ = ("length_s", "times")
+
+    def __init__(self, length_s: float) -> None:
+        self.length_s = length_s
+        self.times: deque[float] = deque()
+
+    def count(self, now: float) -> int:
+        """Times within ``(now - length_s, now]`` (the window is open at its start)."""
+        times, start = self.times, now - self.length_s
+        while times and times[0] <= start:
+            times.popleft()
+        return len(times)
+
+    def add(self, now: float) -> None:
+        """Record one send at ``now`` (expired times go at the next :meth:`count`)."""
+        self.times.append(now)
 
 
 def _order_multiplier(parts: list[_Part]) -> int:

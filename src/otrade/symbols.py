@@ -16,6 +16,7 @@ from the left cannot tell where the root ends.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import string
@@ -182,9 +183,17 @@ def from_ib_local_symbol(local_symbol: str) -> str:
 
 
 def is_option_symbol(text: str) -> bool:
-    """Whether :func:`parse_option_symbol` accepts ``text``; never raises."""
+    """Whether :func:`parse_option_symbol` accepts ``text``; never raises.
+
+    Answers are cached (engines ask about the same few symbols on every order).
+    """
     if not isinstance(text, str):
         return False
+    return _is_option_symbol(text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _is_option_symbol(text: str) -> bool:
     try:
         parse_option_symbol(text)
     except SymbolError:

@@ -218,3 +218,28 @@ def test_a_time_ordered_restart_matches_even_after_a_late_commission_to_a_closed
         assert second.position.get_summary("wheel").total_pnl == pytest.approx(50.0 - 1.25)
     finally:
         second.close()
+
+
+def test_strategy_exposure_matches_the_summary(tmp_path):
+    harness = Harness(tmp_path)
+    try:
+        opening = combo_order("C1", 1, 2)
+        harness.put(EVENT_ORDER, opening)
+        for fill in leg_trades(opening, 2, {CALL_450: 5.10, CALL_455: 2.35}):
+            harness.put(EVENT_TRADE, fill)
+        harness.put(EVENT_TRADE, trade(CALL_450, -3, 2.00, strategy="wheel"))
+        harness.put(EVENT_TRADE, trade("SPY", 150, 450.0, strategy="wheel"))
+        holding = harness.position.get_holding("wheel")
+        deltas = {CALL_450: 0.52, CALL_455: 0.41}
+        for position in holding.positions():
+            if position.symbol in deltas:
+                position.set_greeks(deltas[position.symbol], 0.01, -0.1, 0.2)
+        contracts, delta = harness.position.strategy_exposure("wheel")
+        # Combo legs +2 and -2 (two units filled), and -3 single calls: 2 + 2 + 3.
+        assert contracts == 7
+        expected = 150 + (2 * 0.52 - 2 * 0.41 - 3 * 0.52) * 100
+        assert delta == pytest.approx(expected)
+        assert delta == pytest.approx(harness.position.get_summary("wheel").delta)
+        assert harness.position.strategy_exposure("nobody") == (0, 0.0)
+    finally:
+        harness.close()

@@ -24,7 +24,7 @@ import concurrent.futures
 import threading
 from collections.abc import Callable, Sequence
 from datetime import date
-from queue import SimpleQueue
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -60,6 +60,12 @@ R = TypeVar("R")
 EXCHANGE_TIME_ZONE: Final = ZoneInfo("America/New_York")
 """US option listings expire by the calendar of this time zone."""
 
+WRITE_BATCH_SIZE: Final = 256
+"""At most this many queued writes are committed together in one transaction."""
+
+ORDER_BATCH_SIZE: Final = 1_000
+"""Order states are written in batches of this size, before each trade, and on the timer."""
+
 CONTRACT_BATCH_SIZE: Final = 5_000
 """Contracts from gateways are written in batches of this size (or on the next timer)."""
 
@@ -67,7 +73,14 @@ _Job = tuple[Callable[[Connection], object], "concurrent.futures.Future[object]"
 
 
 class _Writer:
-    """One thread that runs write jobs, each in its own transaction, in submission order."""
+    """One thread that runs write jobs in submission order, committing them in groups.
+
+    The jobs queued when the thread comes to them run in one transaction (at most
+    ``WRITE_BATCH_SIZE``): one commit, one fsync, for a burst of order states and a trade.
+    When any job of a group fails, the group is rolled back and its jobs run again one
+    transaction each, so a bad record fails alone and the others are stored.  A job's
+    future is resolved only after its transaction committed.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -85,9 +98,33 @@ class _Writer:
             item = self._queue.get()
             if item is None:  # stop
                 return
-            job, future = item
-            if not future.set_running_or_notify_cancel():
-                continue
+            group = [item]
+            stopping = False
+            while len(group) < WRITE_BATCH_SIZE:
+                try:
+                    following = self._queue.get_nowait()
+                except Empty:
+                    break
+                if following is None:
+                    stopping = True
+                    break
+                group.append(following)
+            self._run_group([job for job in group if job[1].set_running_or_notify_cancel()])
+            if stopping:
+                return
+
+    def _run_group(self, group: list[_Job]) -> None:
+        if len(group) > 1:
+            try:
+                with database_errors(self._engine.url), self._engine.begin() as connection:
+                    results = [job(connection) for job, _ in group]
+            except BaseException:  # noqa: BLE001 - every job runs again on its own below
+                pass
+            else:
+                for (_, future), result in zip(group, results, strict=True):
+                    future.set_result(result)
+                return
+        for job, future in group:
             try:
                 with database_errors(self._engine.url), self._engine.begin() as connection:
                     result = job(connection)
@@ -126,6 +163,10 @@ class DatabaseEngine(BaseEngine):
         self._writer: _Writer | None = None
         self._url = ""
         self._pending_contracts: list[ContractData] = []
+        # Order states waiting for the next write (the event thread appends; a read from
+        # another thread may take them, hence the lock).
+        self._orders_lock = threading.Lock()
+        self._pending_orders: list[OrderData] = []
         self._held_trades: dict[str, TradeData] = {}
         self._released: set[str] = set()
         self._early_commissions: dict[str, CommissionData] = {}
@@ -161,6 +202,7 @@ class DatabaseEngine(BaseEngine):
         self.event_engine.unregister(EVENT_CONTRACT, self.process_contract_event)
         self.event_engine.unregister(EVENT_TIMER, self.process_timer_event)
         if self._writer is not None:
+            self._flush_orders()
             self._flush_contracts()
             if not self._writer.stop(self._settings.write_timeout_s):
                 self._log.error("the database writer did not finish within its timeout")
@@ -189,6 +231,9 @@ class DatabaseEngine(BaseEngine):
             return True
         if trade.trade_id in self._held_trades:
             return False  # already waiting for a retry
+        # The order states before the fill first: the writer commits them together with
+        # the trade, so a stored trade always has its order stored.
+        self._flush_orders()
         try:
             is_new = self._write(repository.record_trade, trade).result(
                 self._settings.write_timeout_s
@@ -235,10 +280,19 @@ class DatabaseEngine(BaseEngine):
         return stored
 
     def process_order_event(self, event: Event) -> None:
-        """Record the order's state and status history (the event thread does not wait)."""
-        order: OrderData = event.data
-        future = self._write(repository.record_order, order)
-        future.add_done_callback(self._report_failure(f"order {order.order_id}"))
+        """Queue the order's state for its status history (the event thread does not wait).
+
+        Order states are written in batches: before the next trade (in the same commit),
+        on the timer, when ``ORDER_BATCH_SIZE`` are waiting, before an order is read, and
+        at close.  So a fill never waits behind them, and a crash loses at most the order
+        states of the last timer interval that led to no trade (brokers report open orders
+        again at the next reconciliation); never a trade, nor the order of a stored trade.
+        """
+        with self._orders_lock:
+            self._pending_orders.append(event.data)
+            full = len(self._pending_orders) >= ORDER_BATCH_SIZE
+        if full:
+            self._flush_orders()
 
     def process_contract_event(self, event: Event) -> None:
         """Buffer contracts reported by gateways and write them in batches."""
@@ -250,7 +304,8 @@ class DatabaseEngine(BaseEngine):
             self._flush_contracts()
 
     def process_timer_event(self, event: Event) -> None:
-        """Write buffered contracts and retry held-back trades."""
+        """Write buffered order states and contracts, and retry held-back trades."""
+        self._flush_orders()
         self._flush_contracts()
         self._retry_held_trades()
 
@@ -271,6 +326,20 @@ class DatabaseEngine(BaseEngine):
                 self._log.error("could not store {}: {}", what, error)
 
         return report
+
+    def _flush_orders(self) -> concurrent.futures.Future[None] | None:
+        with self._orders_lock:
+            batch, self._pending_orders = self._pending_orders, []
+        if not batch or self._writer is None:
+            return None
+
+        def record_all(connection: Connection) -> None:
+            for order in batch:
+                repository.record_order(connection, order)
+
+        future = self._submit(record_all)
+        future.add_done_callback(self._report_failure(f"{len(batch)} order states"))
+        return future
 
     def _flush_contracts(self) -> None:
         if not self._pending_contracts or self._writer is None:
@@ -332,7 +401,8 @@ class DatabaseEngine(BaseEngine):
         return self._submit(lambda connection: repository.delete_strategy(connection, name))
 
     def flush(self, timeout_s: float | None = None) -> None:
-        """Write buffered contracts and wait until every write submitted so far is done."""
+        """Write buffered order states and contracts; wait for every write submitted so far."""
+        self._flush_orders()
         self._flush_contracts()
         if self._writer is not None:
             self._writer.submit(lambda connection: None).result(
@@ -382,12 +452,19 @@ class DatabaseEngine(BaseEngine):
             ]
         )
 
+    def _settle_orders(self) -> None:
+        future = self._flush_orders()
+        if future is not None:
+            future.result(self._settings.write_timeout_s)
+
     def get_order(self, order_id: str) -> OrderData | None:
-        """The latest stored state of one order, or None."""
+        """The latest stored state of one order, or None (order states queued are written first)."""
+        self._settle_orders()
         return self._read(lambda connection: repository.get_order(connection, order_id))
 
     def get_order_history(self, order_id: str) -> list[OrderStatusRecord]:
-        """Every status one order passed through, oldest first."""
+        """Every status one order passed through, oldest first (queued ones written first)."""
+        self._settle_orders()
         return self._read(lambda connection: repository.order_history(connection, order_id))
 
     def has_trade(self, trade_id: str) -> bool:

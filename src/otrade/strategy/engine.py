@@ -142,7 +142,9 @@ class OptionStrategyEngine(BaseEngine):
         self.strategies: dict[str, OptionStrategyTemplate] = {}
         self._combos = ComboRegistry.from_plugins(main_engine.plugins)
         self._orders: dict[str, dict[str, OrderData]] = {}  # strategy -> order id -> order
-        self._active: dict[str, dict[str, OrderData]] = {}  # strategy -> active orders
+        # strategy -> active orders by id: the latest OrderData, or the request itself until
+        # the gateway's first event (building an OrderData per send is measurable).
+        self._active: dict[str, dict[str, OrderData | OrderRequest]] = {}
         self._booked: dict[str, int] = {}  # order id -> volume seen in trade events
         # Ended orders whose fills have not all arrived as trades yet (a broker may report
         # the final status first): order id -> the final order.
@@ -820,9 +822,7 @@ class OptionStrategyEngine(BaseEngine):
             self._refuse(request, f"gateway: {reason}")
             return None
         self._sent_orders.add(name)
-        order = request.create_order(order_id, self._gateway, self._clock.now())
-        self._orders.setdefault(name, {})[order_id] = order
-        self._active.setdefault(name, {})[order_id] = order
+        self._active.setdefault(name, {})[order_id] = request
         return order_id
 
     def _refuse(self, request: OrderRequest, reason: str) -> None:
@@ -840,7 +840,8 @@ class OptionStrategyEngine(BaseEngine):
         order = self._active.get(strategy.strategy_name, {}).get(order_id)
         if order is None:
             return
-        request = CancelRequest(order_id=order_id, gateway_name=order.gateway_name)
+        gateway = order.gateway_name if isinstance(order, OrderData) else self._gateway
+        request = CancelRequest(order_id=order_id, gateway_name=gateway)
         try:
             self.main_engine.cancel_order(request)
         except OTradeError as error:
@@ -855,11 +856,24 @@ class OptionStrategyEngine(BaseEngine):
 
     def active_orders(self, name: str) -> dict[str, OrderData]:
         """``name``'s active orders by id (a copy)."""
-        return dict(self._active.get(name, {}))
+        return {
+            order_id: self._as_order(order_id, order)
+            for order_id, order in self._active.get(name, {}).items()
+        }
 
     def get_order(self, name: str, order_id: str) -> OrderData | None:
         """The latest state of one of ``name``'s orders seen in this session."""
-        return self._orders.get(name, {}).get(order_id)
+        order = self._orders.get(name, {}).get(order_id)
+        if order is not None:
+            return order
+        sent = self._active.get(name, {}).get(order_id)
+        return None if sent is None else self._as_order(order_id, sent)
+
+    def _as_order(self, order_id: str, order: OrderData | OrderRequest) -> OrderData:
+        """An active order as OrderData (SUBMITTING while only the request is known)."""
+        if isinstance(order, OrderData):
+            return order
+        return order.create_order(order_id, self._gateway, self._clock.now())
 
     # -- closing --------------------------------------------------------------------------
 
@@ -899,11 +913,13 @@ class OptionStrategyEngine(BaseEngine):
         """Units of ``symbol`` in ``direction`` sent as single orders but not yet booked."""
         total = 0
         unsettled = (o for o in self._unsettled.values() if o.strategy == name)
-        for order in (*self._active.get(name, {}).values(), *unsettled):
+        working = [*self._active.get(name, {}).items(), *((o.order_id, o) for o in unsettled)]
+        for order_id, order in working:
             if order.legs or order.symbol != symbol or order.direction is not direction:
                 continue
-            expected = order.volume if order.status.is_active else order.traded
-            total += max(0, expected - self._booked.get(order.order_id, 0))
+            ended = isinstance(order, OrderData) and not order.status.is_active
+            expected = order.traded if isinstance(order, OrderData) and ended else order.volume
+            total += max(0, expected - self._booked.get(order_id, 0))
         return total
 
     def close_combo(
