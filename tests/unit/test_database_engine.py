@@ -437,3 +437,30 @@ def test_a_newer_schema_stops_the_main_engine_cleanly_and_is_left_untouched(tmp_
     engine.dispose()
     assert revision == "9999"
     assert not any(t.name in ("otrade-io", "otrade-db-writer") for t in threading.enumerate())
+
+
+def test_queued_writes_commit_together_and_a_failing_one_fails_alone(tmp_path):
+    from otrade.database.engine import _Writer
+
+    engine = sqlalchemy.create_engine(f"sqlite:///{tmp_path / 'group.db'}")
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("CREATE TABLE t (v INTEGER PRIMARY KEY)"))
+    writer = _Writer(engine)
+    release = threading.Event()
+    try:
+        blocker = writer.submit(lambda connection: release.wait(5))
+        insert = "INSERT INTO t (v) VALUES ({})"
+        first = writer.submit(lambda c: c.execute(sqlalchemy.text(insert.format(1))).rowcount)
+        duplicate = writer.submit(lambda c: c.execute(sqlalchemy.text(insert.format(1))))
+        second = writer.submit(lambda c: c.execute(sqlalchemy.text(insert.format(2))).rowcount)
+        release.set()  # the three above now run as one group, which fails and reruns
+        assert blocker.result(5) is True
+        assert (first.result(5), second.result(5)) == (1, 1)
+        with pytest.raises(DatabaseError):
+            duplicate.result(5)
+    finally:
+        assert writer.stop(5)
+    with engine.connect() as connection:
+        rows = connection.execute(sqlalchemy.text("SELECT v FROM t ORDER BY v")).scalars().all()
+    engine.dispose()
+    assert rows == [1, 2]
