@@ -35,27 +35,19 @@ holding::
 
 from __future__ import annotations
 
-import tempfile
-from datetime import UTC, datetime
-from pathlib import Path
-
 from otrade import (
     ChainData,
     ComboType,
     Direction,
-    EventEngine,
-    MainEngine,
     OptionRight,
-    OptionStrategyEngine,
     OptionStrategyTemplate,
     OrderData,
     Settings,
-    SimulatedClock,
     Status,
     TradeData,
 )
 from otrade.combos.selection import SelectionError, calendar_at_strike
-from otrade.plugins import PluginRegistry
+from otrade.offline import OfflineSession
 from otrade.settings import LogSettings
 
 
@@ -199,26 +191,12 @@ class CalendarSpread(OptionStrategyTemplate):
 
 def run_offline(minutes: int = 30) -> None:
     """Trade ``minutes`` of a simulated market on a synchronous engine; print the holding."""
-    with tempfile.TemporaryDirectory() as data_directory:
-        clock = SimulatedClock(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))  # 10:00 New York
-        settings = Settings(data_directory=Path(data_directory), log=LogSettings(file=False))
-        events = EventEngine(clock=clock, threaded=False)
-        plugins = PluginRegistry()
-        plugins.load(entry_points=False)
-        with MainEngine(settings, clock=clock, event_engine=events, plugins=plugins) as main:
-            main.connect("paper", {})
-            engine = main.get_engine(OptionStrategyEngine.engine_name)
-            assert isinstance(engine, OptionStrategyEngine)
-            events.process_pending()  # listings load before the strategy looks for chains
-            strategy = engine.add_strategy(CalendarSpread, "calendar", "SPY")
-            engine.init_strategy(strategy.strategy_name)
-            engine.start_strategy(strategy.strategy_name)
-            for _ in range(minutes * 60):
-                clock.advance(1)
-                events.process_pending()
-            for position in strategy.holding.open_positions():
-                print(position)
-            print(strategy.summary)
+    with OfflineSession(settings=Settings(log=LogSettings(file=False))) as session:
+        strategy = session.start(CalendarSpread, "calendar", "SPY")
+        session.run(minutes * 60)
+        for position in strategy.holding.open_positions():
+            print(position)
+        print(strategy.summary)
 
 
 if __name__ == "__main__":

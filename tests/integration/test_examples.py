@@ -15,15 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from otrade.clock import SimulatedClock
 from otrade.constants import Direction, OptionRight
-from otrade.engine import MainEngine
-from otrade.event import EVENT_HEDGE, EVENT_TRADE, Event, EventEngine
+from otrade.event import EVENT_HEDGE, EVENT_TRADE, Event
 from otrade.hedge import HedgeDecision
 from otrade.objects import TradeData
-from otrade.plugins import PluginRegistry
-from otrade.settings import LogSettings, Settings
-from otrade.strategy import OptionStrategyEngine, OptionStrategyTemplate, StrategyState
+from otrade.offline import OfflineSession
+from otrade.strategy import OptionStrategyTemplate, StrategyState
 from otrade.symbols import parse_option_symbol
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -32,26 +29,18 @@ UNDERLYING = "SPY"
 
 
 class Offline:
-    """A synchronous MainEngine on the simulated market, recording trades and hedge decisions."""
+    """An OfflineSession (the one the examples run in), recording trades and hedge decisions."""
 
     def __init__(self, data_directory: Path, start: datetime = START) -> None:
-        self.clock = SimulatedClock(start)
-        settings = Settings(data_directory=data_directory,
-                            log=LogSettings(console=False, file=False))  # fmt: skip
-        registry = PluginRegistry()
-        registry.load(entry_points=False)
-        self.events = EventEngine(clock=self.clock, threaded=False)
-        self.main = MainEngine(settings, clock=self.clock, event_engine=self.events,
-                               plugins=registry)  # fmt: skip
-        engine = self.main.get_engine(OptionStrategyEngine.engine_name)
-        assert isinstance(engine, OptionStrategyEngine)
-        self.engine = engine
+        self.session = OfflineSession(data_directory, start=start, entry_points=False)
+        self.clock = self.session.clock
+        self.events = self.session.events
+        self.main = self.session.main
+        self.engine = self.session.strategy_engine
         self.trades: list[TradeData] = []
         self.decisions: list[HedgeDecision] = []
         self.events.register(EVENT_TRADE, lambda event: self.trades.append(event.data))
         self.events.register(EVENT_HEDGE, self._hedge)
-        self.main.connect("paper", {})
-        self.events.process_pending()
 
     def _hedge(self, event: Event) -> None:
         self.decisions.append(event.data)
@@ -70,9 +59,7 @@ class Offline:
 
     def run(self, seconds: int) -> None:
         """Advance the clock one second at a time, handling every event of each second."""
-        for _ in range(seconds):
-            self.clock.advance(1)
-            self.events.process_pending()
+        self.session.run(seconds)
 
 
 @pytest.fixture
