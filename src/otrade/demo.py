@@ -67,7 +67,6 @@ from otrade.position import Holding, HoldingSnapshot, HoldingSummary, Position, 
 from otrade.run_cli import (
     EventThreadCaller,
     OpenOrders,
-    find_engine,
     start_strategies,
     wind_down,
 )
@@ -486,8 +485,8 @@ class DemoMonitor:
     def build_view(self) -> DemoView:
         """A view of everything now (event thread)."""
         main = self._main
-        strategies = find_engine(main, "strategy", OptionStrategyEngine)
-        marketdata = find_engine(main, "marketdata", MarketDataEngine)
+        strategies = main.find_engine("strategy", OptionStrategyEngine)
+        marketdata = main.find_engine("marketdata", MarketDataEngine)
         portfolio = marketdata.get_portfolio(DEMO_UNDERLYING) if marketdata else None
         now = main.clock.now()
         views = []
@@ -783,8 +782,8 @@ class _DemoRun:
         """
         for part in (self.caller, self.orders, self.monitor):
             part.start()
-        strategies = find_engine(self.main, "strategy", OptionStrategyEngine)
-        positions = find_engine(self.main, "position", PositionEngine)
+        strategies = self.main.find_engine("strategy", OptionStrategyEngine)
+        positions = self.main.find_engine("position", PositionEngine)
         if strategies is None or positions is None:
             raise ConfigError("the demo needs the built-in strategy and position engines")
 
@@ -800,7 +799,7 @@ class _DemoRun:
         # Put before the first timer event (which would restore the strategies): the
         # holdings are exactly what the PositionEngine rebuilt from the ledger.
         self.holdings_at_start = self.caller.call(prepare)
-        database = find_engine(self.main, "database", DatabaseEngine)
+        database = self.main.find_engine("database", DatabaseEngine)
         stored = database.get_strategy(self.instance.name) if database is not None else None
         self.restored = stored is not None
         paper = {"max_quote_age_s": self.settings.marketdata.stale_after_s}
@@ -850,9 +849,9 @@ class _DemoRun:
     def _summary(self, clock_start: datetime) -> DemoSummary:
         main = self.main
         clock_end = main.clock.now()
-        strategies = find_engine(main, "strategy", OptionStrategyEngine)
-        positions = find_engine(main, "position", PositionEngine)
-        marketdata = find_engine(main, "marketdata", MarketDataEngine)
+        strategies = main.find_engine("strategy", OptionStrategyEngine)
+        positions = main.find_engine("position", PositionEngine)
+        marketdata = main.find_engine("marketdata", MarketDataEngine)
         portfolio = marketdata.get_portfolio(DEMO_UNDERLYING) if marketdata else None
         self.last_price = portfolio.underlying_price if portfolio is not None else None
         names = positions.strategies if positions is not None else []

@@ -190,6 +190,15 @@ class MainEngine:
             raise EngineError(f"no engine named {name!r}; registered: {known}")
         return engine
 
+    def find_engine(self, name: str, kind: type[EngineT]) -> EngineT | None:
+        """The engine registered under ``name`` when it is a ``kind``, else None.
+
+        For engines that work with or without another one (the PositionEngine marks
+        positions when a MarketDataEngine is there).
+        """
+        engine = self._engines.get(name)
+        return engine if isinstance(engine, kind) else None
+
     def get_gateway(self, name: str) -> BaseGateway:
         """The gateway registered under ``name``.
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
-from typing import Final, Protocol, TypeVar
+from typing import Final, Protocol
 
 import attrs
 from loguru import logger
@@ -56,7 +56,6 @@ __all__ = [
     "effective_band",
 ]
 
-_EngineT = TypeVar("_EngineT", bound=BaseEngine)
 
 HEDGE_TARGETS: Final = ("target", "band")
 """The accepted :attr:`HedgeConfig.hedge_to` values."""
@@ -514,7 +513,7 @@ class HedgeEngine(BaseEngine):
     def _decide(
         self, strategy: str, registration: _Registration, build: _DecisionBuilder
     ) -> HedgeDecision:
-        positions = self._engine("position", PositionEngine)
+        positions = self.main_engine.find_engine("position", PositionEngine)
         if positions is None:
             return build.none("no PositionEngine is registered, so the delta is unknown")
         summary = positions.get_summary(strategy)
@@ -573,7 +572,7 @@ class HedgeEngine(BaseEngine):
     def _quote(self, registration: _Registration) -> _Quote | str:
         """The underlying's usable price, or the reason there is none."""
         symbol = registration.underlying
-        marketdata = self._engine("marketdata", MarketDataEngine)
+        marketdata = self.main_engine.find_engine("marketdata", MarketDataEngine)
         portfolio = marketdata.get_portfolio(symbol) if marketdata is not None else None
         underlying = portfolio.underlying if portfolio is not None else None
         if underlying is None or underlying.quote_time is None:
@@ -620,13 +619,6 @@ class HedgeEngine(BaseEngine):
             "order", f"{reason} (order {order_id})",
             direction=direction, volume=volume, order_id=order_id, price=price,
         )  # fmt: skip
-
-    def _engine(self, name: str, kind: type[_EngineT]) -> _EngineT | None:
-        try:
-            engine = self.main_engine.get_engine(name)
-        except EngineError:
-            return None
-        return engine if isinstance(engine, kind) else None
 
 
 class _DecisionBuilder:

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final
 
 import attrs
 from loguru import logger
@@ -62,7 +62,6 @@ from otrade.combos.combo import opposite_signature
 from otrade.constants import Product
 from otrade.database.engine import DatabaseEngine
 from otrade.engine import BaseEngine
-from otrade.errors import EngineError
 from otrade.event import (
     EVENT_COMMISSION,
     EVENT_CONTRACT,
@@ -94,7 +93,6 @@ __all__ = [
     "rebuild_holdings",
 ]
 
-EngineT = TypeVar("EngineT", bound=BaseEngine)
 
 DEFAULT_OPTION_MULTIPLIER: Final = 100
 """The multiplier assumed for an OCC option symbol whose contract is not known."""
@@ -693,17 +691,10 @@ class PositionEngine(BaseEngine):
             self.event_engine.unregister(event_type, handler)
 
     def _database(self) -> DatabaseEngine | None:
-        return self._engine("database", DatabaseEngine)
+        return self.main_engine.find_engine("database", DatabaseEngine)
 
     def _marketdata(self) -> MarketDataEngine | None:
-        return self._engine("marketdata", MarketDataEngine)
-
-    def _engine(self, name: str, kind: type[EngineT]) -> EngineT | None:
-        try:
-            engine = self.main_engine.get_engine(name)
-        except EngineError:
-            return None
-        return engine if isinstance(engine, kind) else None
+        return self.main_engine.find_engine("marketdata", MarketDataEngine)
 
     # -- reads ------------------------------------------------------------------------
 

@@ -500,11 +500,7 @@ class RiskEngine(BaseEngine):
         return _Instrument(symbol, False, 1, min_tick, delta=1.0)
 
     def _marketdata(self) -> MarketDataEngine | None:
-        try:
-            engine = self.main_engine.get_engine(MarketDataEngine.engine_name)
-        except EngineError:
-            return None
-        return engine if isinstance(engine, MarketDataEngine) else None
+        return self.main_engine.find_engine(MarketDataEngine.engine_name, MarketDataEngine)
 
     def _log(self, message: str, level: str) -> None:
         record = LogData(message=message, level=level, source="risk", time=self._clock.now())

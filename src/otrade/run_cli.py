@@ -48,7 +48,6 @@ __all__ = [
     "StrategyLine",
     "check_strategy_classes",
     "connect_gateway",
-    "find_engine",
     "run_engines",
     "start_strategies",
     "wind_down",
@@ -179,7 +178,7 @@ def wind_down(
     """
 
     def halt_and_cancel() -> int:
-        risk = find_engine(main, "risk", RiskEngine)
+        risk = main.find_engine("risk", RiskEngine)
         if risk is not None:
             risk.halt()
         active = orders.active()
@@ -200,22 +199,13 @@ def wind_down(
     return count
 
 
-def find_engine(main: MainEngine, name: str, kind: type[T]) -> T | None:
-    """The engine registered as ``name`` when it is a ``kind``, else None."""
-    try:
-        engine = main.get_engine(name)
-    except EngineError:
-        return None
-    return engine if isinstance(engine, kind) else None
-
-
 def check_strategy_classes(main: MainEngine, caller: EventThreadCaller) -> None:
     """Check that every ``strategy.instances`` class loads, before anything trades.
 
     Raises:
         ConfigError: Names ``strategy.instances[i].class_name`` and why it does not load.
     """
-    strategies = find_engine(main, "strategy", OptionStrategyEngine)
+    strategies = main.find_engine("strategy", OptionStrategyEngine)
     if strategies is None:
         return
     for index, instance in enumerate(main.settings.strategy.instances):
@@ -273,7 +263,7 @@ def start_strategies(main: MainEngine, caller: EventThreadCaller) -> list[Strate
     Returns:
         Every strategy in the engine afterwards, by name.
     """
-    strategies = find_engine(main, "strategy", OptionStrategyEngine)
+    strategies = main.find_engine("strategy", OptionStrategyEngine)
     if strategies is None:
         return []
 

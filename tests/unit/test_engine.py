@@ -241,3 +241,9 @@ def test_threaded_main_engine_as_context_manager(settings, registry):
         assert engine.io_loop.running
     assert engine.closed
     assert journal[-2:] == ["close second", "close first"]
+
+
+def test_find_engine_returns_the_engine_of_that_kind_or_none(main_engine):
+    assert isinstance(main_engine.find_engine("first", FirstEngine), FirstEngine)
+    assert main_engine.find_engine("first", SecondEngine) is None
+    assert main_engine.find_engine("nope", FirstEngine) is None

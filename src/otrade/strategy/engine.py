@@ -33,7 +33,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from loguru import logger
 
@@ -43,7 +43,7 @@ from otrade.combos.types import ComboType
 from otrade.constants import Direction, Offset, OrderType
 from otrade.database.engine import DatabaseEngine
 from otrade.engine import BaseEngine
-from otrade.errors import EngineError, OrderRejected, OTradeError, StrategyError
+from otrade.errors import OrderRejected, OTradeError, StrategyError
 from otrade.event import (
     EVENT_CHAIN_UPDATE,
     EVENT_LOG,
@@ -77,7 +77,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HEDGE_REFERENCE", "OptionStrategyEngine", "class_path"]
 
-EngineT = TypeVar("EngineT", bound=BaseEngine)
 
 HEDGE_REFERENCE = "hedge"
 """The reference of orders the HedgeEngine sends through a strategy."""
@@ -167,11 +166,11 @@ class OptionStrategyEngine(BaseEngine):
 
     def start(self) -> None:
         """Find the other engines, load the strategy classes and register the handlers."""
-        self._database = self._engine("database", DatabaseEngine)
-        self._marketdata = self._engine("marketdata", MarketDataEngine)
-        self._positions = self._engine("position", PositionEngine)
-        self._risk = self._engine("risk", RiskEngine)
-        self._hedge = self._engine("hedge", HedgeEngine)
+        self._database = self.main_engine.find_engine("database", DatabaseEngine)
+        self._marketdata = self.main_engine.find_engine("marketdata", MarketDataEngine)
+        self._positions = self.main_engine.find_engine("position", PositionEngine)
+        self._risk = self.main_engine.find_engine("risk", RiskEngine)
+        self._hedge = self.main_engine.find_engine("hedge", HedgeEngine)
         for item in self.main_engine.plugins.items("strategy"):
             if isinstance(item.value, type) and issubclass(item.value, OptionStrategyTemplate):
                 self.add_class(item.value)
@@ -196,13 +195,6 @@ class OptionStrategyEngine(BaseEngine):
                 self._database.flush()
             except Exception:  # noqa: BLE001 - the database reports its own failure
                 self._log.opt(exception=True).error("could not flush strategy records")
-
-    def _engine(self, name: str, kind: type[EngineT]) -> EngineT | None:
-        try:
-            engine = self.main_engine.get_engine(name)
-        except EngineError:
-            return None
-        return engine if isinstance(engine, kind) else None
 
     # -- classes --------------------------------------------------------------------------
 
