@@ -611,3 +611,33 @@ def test_parameters_and_variables_may_not_reuse_the_templates_own_names(harness)
     with pytest.raises(StrategyError, match=r"\['holding', 'state'\] are names the template"):
         harness.engine.add_strategy(Clashing, "c", "SPY")
     assert "c" not in harness.engine.strategies
+
+
+class ClosesOnStop(Recorder):
+    """Keeps a resting bid; on stop, offers its calls with a resting limit."""
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.option_order(CALL_470, Direction.LONG, 2)
+        self.bid_id = self.option_order(CALL_460, Direction.LONG, 1, 3.00, OrderType.LIMIT)
+
+    def on_stop(self) -> None:
+        super().on_stop()
+        self.close_id = self.close_option_position(CALL_470, 1.55, OrderType.LIMIT)
+
+
+def test_stopping_cancels_the_open_orders_first_and_keeps_what_on_stop_sends(harness):
+    strategy = harness.running(ClosesOnStop)
+    assert strategy.holding.options[CALL_470].quantity == 2
+    harness.clock.advance(1)
+    harness.engine.stop_strategy("s1")
+    harness.pump()
+    assert strategy.get_order(strategy.bid_id).status is Status.CANCELLED
+    assert strategy.close_id is not None
+    close = strategy.get_order(strategy.close_id)
+    assert (close.status, close.volume, close.direction) == (
+        Status.NOT_TRADED,
+        2,
+        Direction.SHORT,
+    )
+    assert strategy.state == StrategyState.STOPPED

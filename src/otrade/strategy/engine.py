@@ -435,9 +435,10 @@ class OptionStrategyEngine(BaseEngine):
         return True
 
     def stop_strategy(self, name: str) -> None:
-        """Run ``on_stop``, stop hedging, cancel open orders (``strategy.cancel_on_stop``).
+        """Stop hedging, cancel open orders (``strategy.cancel_on_stop``), run ``on_stop``.
 
-        Stopping a strategy that does not run changes nothing.
+        The cancels go first, so orders ``on_stop`` sends on purpose (closing a position)
+        stay working.  Stopping a strategy that does not run changes nothing.
 
         Raises:
             StrategyError: The strategy is unknown.
@@ -445,10 +446,10 @@ class OptionStrategyEngine(BaseEngine):
         strategy = self.get_strategy(name)
         if strategy.state != StrategyState.RUNNING:
             return
+        self._halt(strategy, cancel=self._settings.cancel_on_stop)
         self._call(strategy, strategy.on_stop)
         if strategy.state == StrategyState.ERROR:
             return  # on_stop raised: the error path already cleaned up
-        self._halt(strategy, cancel=self._settings.cancel_on_stop)
         self._set_state(strategy, StrategyState.STOPPED)
 
     def remove_strategy(self, name: str) -> None:

@@ -159,7 +159,11 @@ class OptionStrategyTemplate:
         """Called when the strategy starts trading."""
 
     def on_stop(self) -> None:
-        """Called when the strategy stops (its open orders are cancelled after it)."""
+        """Called when the strategy stops.
+
+        Its hedging has stopped and its open orders were cancelled just before; orders sent
+        here (to close a position) stay working.
+        """
 
     def on_timer(self) -> None:
         """Called every :attr:`timer_interval_s` clock seconds while running."""
