@@ -8,6 +8,7 @@ and the reads on the caller's thread.  Records in and out are the frozen records
 
 from __future__ import annotations
 
+import functools
 import gc
 import json
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,8 +16,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Table, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import ReturningInsert
 
 from otrade.constants import (
     Direction,
@@ -443,6 +445,45 @@ def purge_expired_listings(connection: Connection, today: date) -> int:
 # -- orders -------------------------------------------------------------------------------
 
 
+# The order columns a later state of the same order replaces.
+_ORDER_MUTABLE = (
+    "broker_order_id",
+    "broker_perm_id",
+    "status",
+    "traded",
+    "average_price",
+    "reject_reason",
+    "updated_at",
+)
+
+
+# The latest history entry of one order (built once: statements are costly to build).
+_LAST_STATUS = (
+    select(order_status_history.c.status, order_status_history.c.traded)
+    .where(order_status_history.c.order_id == bindparam("order_id"))
+    .order_by(order_status_history.c.id.desc())
+    .limit(1)
+)
+
+
+@functools.cache
+def _order_upsert(dialect_name: str) -> postgresql.Insert | sqlite.Insert:
+    """The order upsert, built once per backend (building ``excluded`` costs ~1 ms)."""
+    statement = postgresql.insert(orders) if dialect_name == "postgresql" else sqlite.insert(orders)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["order_id"],
+        set_={name: getattr(excluded, name) for name in _ORDER_MUTABLE},
+    )
+
+
+@functools.cache
+def _trade_insert(dialect_name: str) -> ReturningInsert[Any]:
+    """The ledger insert that skips a known execution id, built once per backend."""
+    statement = postgresql.insert(trades) if dialect_name == "postgresql" else sqlite.insert(trades)
+    return statement.on_conflict_do_nothing(index_elements=["trade_id"]).returning(trades.c.id)
+
+
 def record_order(connection: Connection, order: OrderData) -> None:
     """Store an order's latest state, and add it to the history when status or fill changed."""
     row = {
@@ -469,29 +510,8 @@ def record_order(connection: Connection, order: OrderData) -> None:
         "created_at": order.time,
         "updated_at": order.time,
     }
-    statement = _insert(connection, orders)
-    excluded = statement.excluded
-    mutable = (
-        "broker_order_id",
-        "broker_perm_id",
-        "status",
-        "traded",
-        "average_price",
-        "reject_reason",
-        "updated_at",
-    )
-    connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=["order_id"], set_={name: getattr(excluded, name) for name in mutable}
-        ),
-        row,
-    )
-    last = connection.execute(
-        select(order_status_history.c.status, order_status_history.c.traded)
-        .where(order_status_history.c.order_id == order.order_id)
-        .order_by(order_status_history.c.id.desc())
-        .limit(1)
-    ).first()
+    connection.execute(_order_upsert(connection.dialect.name), row)
+    last = connection.execute(_LAST_STATUS, {"order_id": order.order_id}).first()
     if last is not None and (last.status, last.traded) == (order.status.value, order.traded):
         return
     connection.execute(
@@ -558,13 +578,9 @@ def record_trade(connection: Connection, trade: TradeData) -> bool:
         True when the trade was new, False when its execution id was already stored
         (nothing is changed then).
     """
-    statement = (
-        _insert(connection, trades)
-        .on_conflict_do_nothing(index_elements=["trade_id"])
-        .returning(trades.c.id)
-    )
+    _insert(connection, trades)  # refuses a backend without upserts, as before
     result = connection.execute(
-        statement,
+        _trade_insert(connection.dialect.name),
         {
             "trade_id": trade.trade_id,
             "order_id": trade.order_id,
