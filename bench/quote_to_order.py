@@ -23,7 +23,9 @@ time from the put to that moment.  The ``--warmup`` updates before the timed one
 orders the requotes cause, are not timed.
 
 Prints one JSON line: p50/p99/max latency in microseconds, count, refused, target_p99_us
-(200) and met.
+(200) and met; and the anchor, measured in the same run: put to handler on a bare threaded
+EventEngine with the same pacing (``anchor_bare_bus_hop``), the floor any handler pays on
+this machine before it runs, with the ratio of the two p99s.
 
 Usage: python bench/quote_to_order.py [--updates N] [--gap-us G] [--warmup W]
 """
@@ -258,6 +260,37 @@ def percentiles_us(samples: list[int]) -> dict[str, float | None]:
     }
 
 
+def bus_hop(events: int, gap_us: float) -> list[int]:
+    """The anchor: put to handler on a bare threaded EventEngine, paced the same way.
+
+    What any handler waits for on this machine before doing anything (thread wake-up and
+    the GIL hand-over), measured in the same run.
+    """
+    engine = EventEngine(1.0, LiveClock())
+    handled = threading.Event()
+    stamps: list[int] = []
+
+    def handler(_event: Event) -> None:
+        stamps.append(time.perf_counter_ns())
+        handled.set()
+
+    engine.register("bench_hop", handler)
+    engine.start()
+    samples: list[int] = []
+    try:
+        for _ in range(events):
+            handled.clear()
+            started = time.perf_counter_ns()
+            engine.put(Event("bench_hop", None))
+            if not handled.wait(5.0):
+                raise TimeoutError("the bare bus did not answer")
+            samples.append(stamps[-1] - started)
+            time.sleep(gap_us / 1e6)
+    finally:
+        engine.stop()
+    return samples[len(samples) // 10 :]
+
+
 def run(updates: int, warmup: int, gap_us: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as data_directory:
         main, gateway = build(Path(data_directory))
@@ -278,6 +311,8 @@ def run(updates: int, warmup: int, gap_us: float) -> dict[str, object]:
             main.close()
     latency = percentiles_us(to_gateway)
     p99 = latency["p99_us"]
+    anchor = percentiles_us(bus_hop(max(1000, updates // 5), gap_us))
+    anchor_p99 = anchor["p99_us"]
     return {
         "benchmark": "quote_to_order",
         "updates": updates,
@@ -287,6 +322,10 @@ def run(updates: int, warmup: int, gap_us: float) -> dict[str, object]:
         "target_p99_us": TARGET_P99_US,
         "met": p99 is not None and p99 <= TARGET_P99_US,
         "fill_booked": percentiles_us(to_settled),
+        "anchor_bare_bus_hop": anchor,
+        "p99_over_bare_bus_hop_p99": (
+            round(p99 / anchor_p99, 2) if p99 is not None and anchor_p99 else None
+        ),
         "gap_us": gap_us,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
