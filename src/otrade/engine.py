@@ -30,14 +30,11 @@ from otrade.ioloop import IoLoop
 from otrade.log import LogEngine
 from otrade.objects import CancelRequest, ContractData, OrderData, OrderRequest, SubscribeRequest
 from otrade.plugins import PluginRegistry
-from otrade.settings import Secret, Settings, load_settings
+from otrade.settings import SECRET_KEY_PARTS, Secret, Settings, load_settings
 
 __all__ = ["BaseEngine", "MainEngine"]
 
 EngineT = TypeVar("EngineT", bound="BaseEngine")
-
-# Connect-setting keys whose string values are treated as secrets even when not typed Secret.
-_SECRET_KEY_PARTS = ("password", "token", "secret", "api_key")
 
 
 class BaseEngine:
@@ -242,7 +239,7 @@ class MainEngine:
         for key, value in settings.items():
             if isinstance(value, Secret):
                 self.log_engine.add_secret(value.get_secret_value())
-            elif isinstance(value, str) and any(p in key.lower() for p in _SECRET_KEY_PARTS):
+            elif isinstance(value, str) and any(p in key.lower() for p in SECRET_KEY_PARTS):
                 self.log_engine.add_secret(value)
         gateway.connect(settings)
         if gateway_name not in self._connected:

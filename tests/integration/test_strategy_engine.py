@@ -19,7 +19,7 @@ from otrade.database.engine import DatabaseEngine
 from otrade.errors import StrategyError
 from otrade.event import EVENT_GREEKS, EVENT_HEDGE, EVENT_ORDER, EVENT_STRATEGY, EVENT_TRADE
 from otrade.hedge import HedgeDecision
-from otrade.objects import GreeksData, OrderData, StrategyData, TradeData
+from otrade.objects import CancelRequest, GreeksData, OrderData, StrategyData, TradeData
 from otrade.settings import (
     LogSettings,
     MarketDataSettings,
@@ -641,3 +641,21 @@ def test_stopping_cancels_the_open_orders_first_and_keeps_what_on_stop_sends(har
         Direction.SHORT,
     )
     assert strategy.state == StrategyState.STOPPED
+
+
+def test_a_restored_strategy_does_not_see_orders_that_ended_while_it_was_removed(tmp_path):
+    harness = StrategyHarness(tmp_path, strategy=StrategySettings(cancel_on_stop=False))
+    try:
+        harness.quote_all()
+        strategy = harness.running()
+        resting = strategy.option_order(CALL_460, Direction.LONG, 1, 3.00, OrderType.LIMIT)
+        harness.pump()
+        harness.engine.stop_strategy("s1")
+        harness.engine.remove_strategy("s1")
+        harness.main.cancel_order(CancelRequest(order_id=resting, gateway_name="paper"))
+        harness.pump()
+        restored = harness.engine.restore_strategy("s1")
+        assert restored.active_orders == {}
+        assert restored.get_order(resting).status is Status.CANCELLED
+    finally:
+        harness.main.close()

@@ -404,10 +404,7 @@ class DatabaseEngine(BaseEngine):
         """Write buffered order states and contracts; wait for every write submitted so far."""
         self._flush_orders()
         self._flush_contracts()
-        if self._writer is not None:
-            self._writer.submit(lambda connection: None).result(
-                timeout_s or self._settings.write_timeout_s
-            )
+        self._wait_for_writes(timeout_s)
 
     # -- reads (any thread) ---------------------------------------------------------------
 
@@ -479,10 +476,18 @@ class DatabaseEngine(BaseEngine):
         """Every strategy's trades in time order, from which all holdings are rebuilt."""
         return self._read(repository.all_trades)
 
+    def _wait_for_writes(self, timeout_s: float | None = None) -> None:
+        if self._writer is not None:
+            self._writer.submit(lambda connection: None).result(
+                timeout_s or self._settings.write_timeout_s
+            )
+
     def get_strategy(self, name: str) -> StrategyData | None:
-        """One strategy record, or None."""
+        """One strategy record, or None (after the writes submitted so far)."""
+        self._wait_for_writes()
         return self._read(lambda connection: repository.load_strategy(connection, name))
 
     def get_strategies(self) -> list[StrategyData]:
-        """Every strategy record, by name."""
+        """Every strategy record, by name (after the writes submitted so far)."""
+        self._wait_for_writes()
         return self._read(repository.load_strategies)

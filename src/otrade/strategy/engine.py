@@ -86,6 +86,8 @@ _FILE_MODULE_PREFIX = "otrade_strategy_files"
 _INSTANCE_ATTRIBUTES = frozenset(
     {"strategy_engine", "strategy_name", "underlying_symbol", "state", "error"}
 )
+# States in which a strategy still hears about its orders and fills.
+_CALLBACK_STATES = frozenset({StrategyState.RUNNING, StrategyState.STOPPED})
 _RESTORED_STATES = frozenset(
     {StrategyState.INITIALIZED, StrategyState.RUNNING, StrategyState.STOPPED}
 )
@@ -509,23 +511,6 @@ class OptionStrategyEngine(BaseEngine):
         if strategy is None and not deleted:
             raise StrategyError(f"no strategy named {name!r} to delete")
         self.write_log("deleted", "INFO", name)
-
-    def init_all(self) -> None:
-        """Initialise every created strategy."""
-        for name, strategy in list(self.strategies.items()):
-            if strategy.state == StrategyState.CREATED:
-                self.init_strategy(name)
-
-    def start_all(self) -> None:
-        """Start every initialised or stopped strategy."""
-        for name, strategy in list(self.strategies.items()):
-            if strategy.state in (StrategyState.INITIALIZED, StrategyState.STOPPED):
-                self.start_strategy(name)
-
-    def stop_all(self) -> None:
-        """Stop every running strategy."""
-        for name in list(self.strategies):
-            self.stop_strategy(name)
 
     def startup(self) -> None:
         """Restore the stored strategies and add the configured instances (once).
@@ -1012,7 +997,9 @@ class OptionStrategyEngine(BaseEngine):
         order: OrderData = event.data
         name = order.strategy
         strategy = self.strategies.get(name)
-        if strategy is None:
+        # A removed strategy's orders are still followed: a restore in this session must
+        # not see orders that ended meanwhile as working.
+        if strategy is None and name not in self._active:
             return
         self._orders.setdefault(name, {})[order.order_id] = order
         active = self._active.setdefault(name, {})
@@ -1025,24 +1012,21 @@ class OptionStrategyEngine(BaseEngine):
                 self._unsettled[order.order_id] = order
             else:
                 self._booked.pop(order.order_id, None)
-        if strategy.state in (StrategyState.RUNNING, StrategyState.STOPPED):
+        if strategy is not None and strategy.state in _CALLBACK_STATES:
             self._call(strategy, strategy.on_order, order)
 
     def process_trade_event(self, event: Event) -> None:
         """Pass a stored trade (already booked by the PositionEngine) to ``on_trade``."""
         trade: TradeData = event.data
         strategy = self.strategies.get(trade.strategy)
-        if strategy is None:
+        if strategy is None and trade.strategy not in self._active:
             return
         booked = self._booked[trade.order_id] = self._booked.get(trade.order_id, 0) + trade.volume
         ended = self._unsettled.get(trade.order_id)
         if ended is not None and booked >= ended.traded:
             del self._unsettled[trade.order_id]
             del self._booked[trade.order_id]
-        if strategy.state in (
-            StrategyState.RUNNING,
-            StrategyState.STOPPED,
-        ):
+        if strategy is not None and strategy.state in _CALLBACK_STATES:
             self._call(strategy, strategy.on_trade, trade)
 
     def process_chain_update_event(self, event: Event) -> None:

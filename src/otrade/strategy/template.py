@@ -108,15 +108,6 @@ class OptionStrategyTemplate:
     # -- settings and state -----------------------------------------------------------
 
     @property
-    def inited(self) -> bool:
-        """True once ``on_init`` ran (and while running or stopped)."""
-        return self.state in (
-            StrategyState.INITIALIZED,
-            StrategyState.RUNNING,
-            StrategyState.STOPPED,
-        )
-
-    @property
     def trading(self) -> bool:
         """True while the strategy runs: callbacks are called and orders may be sent."""
         return self.state == StrategyState.RUNNING
