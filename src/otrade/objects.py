@@ -255,9 +255,10 @@ class OrderRequest:
         needs_trigger = self.order_type in (OrderType.STOP, OrderType.STOP_LIMIT)
         if needs_trigger and self.trigger_price is None:
             raise ValueError(f"trigger_price is required for a {self.order_type.value} order")
-        symbols = [leg.symbol for leg in self.legs]
-        if len(set(symbols)) != len(symbols):
-            raise ValueError(f"legs repeat a symbol: {symbols}")
+        if self.legs:
+            symbols = [leg.symbol for leg in self.legs]
+            if len(set(symbols)) != len(symbols):
+                raise ValueError(f"legs repeat a symbol: {symbols}")
 
     @property
     def is_combo(self) -> bool:

@@ -418,7 +418,7 @@ class Holding:
         combos: Combo positions by combo id, open and closed, in the order they opened.
     """
 
-    __slots__ = ("_booked", "_routes", "combos", "options", "strategy", "underlyings")
+    __slots__ = ("_booked", "_open", "_routes", "combos", "options", "strategy", "underlyings")
 
     def __init__(self, strategy: str) -> None:
         self.strategy = strategy
@@ -429,6 +429,9 @@ class Holding:
         self._routes: dict[str, ComboPosition] = {}
         # Execution id -> (the position it booked into, its commission so far).
         self._booked: dict[str, tuple[Position, float]] = {}
+        # The positions whose quantity is not zero, by id(): what the risk figures read on
+        # every order, however many flat ledgers the holding keeps for their P&L.
+        self._open: dict[int, Position] = {}
 
     def __repr__(self) -> str:
         return (
@@ -454,6 +457,10 @@ class Holding:
         position = self._position_for(trade, order, multiplier)
         position.apply_fill(trade.signed_volume, trade.price)
         position.commission += trade.commission
+        if position.quantity:
+            self._open[id(position)] = position
+        else:
+            self._open.pop(id(position), None)
         self._booked[trade.trade_id] = (position, trade.commission)
         return True
 
@@ -537,6 +544,31 @@ class Holding:
     def open_combos(self) -> list[ComboPosition]:
         """The combo positions with a leg that is not flat."""
         return [combo for combo in self.combos.values() if combo.is_open]
+
+    def exposure(self) -> tuple[int, float]:
+        """Option contracts (sum of ``|quantity|``, combo legs included) and net delta.
+
+        The delta is in share equivalents, as :attr:`HoldingSummary.delta`: option
+        positions without a delta yet count 0.  Reads only the open positions.
+        """
+        contracts, delta = 0, 0.0
+        for position in self._open.values():
+            quantity = position.quantity
+            if not position.is_option:
+                delta += quantity
+                continue
+            contracts += abs(quantity)
+            if position.delta is not None:
+                delta += position.delta * position.multiplier * quantity
+        return contracts, delta
+
+    def quantity_of(self, symbol: str) -> int:
+        """Signed quantity of ``symbol``, single legs and combo legs together (0 when flat)."""
+        quantity = 0
+        for position in self._open.values():
+            if position.symbol == symbol:
+                quantity += position.quantity
+        return quantity
 
     def underlying_quantity(self, symbol: str) -> int:
         """Signed shares of ``symbol`` held outside combos (0 when none)."""
@@ -721,32 +753,16 @@ class PositionEngine(BaseEngine):
         """The strategy's option contracts and net delta, for the RiskEngine.
 
         Contracts are the sum of ``|quantity|`` of option positions, combo legs included;
-        the delta is :attr:`HoldingSummary.delta`, in share equivalents (one pass over the
-        positions: every order the strategy sends asks for it).
+        the delta is :attr:`HoldingSummary.delta`, in share equivalents (see
+        :meth:`Holding.exposure`; every order the strategy sends asks for it).
         """
         holding = self._holdings.get(strategy)
-        if holding is None:
-            return 0, 0.0
-        contracts, delta = 0, 0.0
-        for position in holding.positions():
-            quantity = position.quantity
-            if not quantity:
-                continue
-            if not position.is_option:
-                delta += quantity
-                continue
-            contracts += abs(quantity)
-            if position.delta is not None:
-                delta += position.delta * position.multiplier * quantity
-        return contracts, delta
+        return holding.exposure() if holding is not None else (0, 0.0)
 
     def position_quantity(self, strategy: str, symbol: str) -> int:
         """The strategy's signed quantity of ``symbol``, single legs and combo legs together."""
-        return sum(
-            position.quantity
-            for position in self.get_holding(strategy).positions()
-            if position.symbol == symbol
-        )
+        holding = self._holdings.get(strategy)
+        return holding.quantity_of(symbol) if holding is not None else 0
 
     def rebuild_from(self, trades: Iterable[TradeData], orders: Mapping[str, OrderData]) -> None:
         """Replace every holding with the fold of ``trades`` (see :func:`rebuild_holdings`)."""

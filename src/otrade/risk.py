@@ -79,6 +79,15 @@ _DEFAULT_OPTION_MULTIPLIER: Final = 100
 _DEFAULT_MIN_TICK: Final = 0.01
 # Prices are floats: a price exactly at the collar must not fail on rounding.
 _TOLERANCE: Final = 1e-9
+# What an order trades, indexing RiskEngine._volume_limits and _VOLUME_NAMES.
+_COMBO: Final = 0
+_OPTION: Final = 1
+_UNDERLYING: Final = 2
+_VOLUME_NAMES: Final = (
+    ("combo units", "max_combo_volume"),
+    ("option contracts", "max_option_volume"),
+    ("shares", "max_underlying_volume"),
+)
 
 
 @runtime_checkable
@@ -145,8 +154,16 @@ class RiskEngine(BaseEngine):
         self._market: MarketDataEngine | None = None  # found at the first order
         self._open_orders: dict[str, str] = {}  # order id -> strategy
         self._open_counts: Counter[str] = Counter()
-        self._strategy_windows: dict[str, tuple[_Window, _Window]] = {}
-        self._global_windows = (_Window(1.0), _Window(60.0))
+        self._strategy_rates: dict[str, _Rates] = {}
+        self._global_rates = _Rates()
+        risk = self._settings  # frozen: what each order reads is taken once
+        self._volume_limits = (
+            risk.max_combo_volume, risk.max_option_volume, risk.max_underlying_volume
+        )  # fmt: skip
+        self._strategy_rate_limits = (risk.max_orders_per_second, risk.max_orders_per_minute)
+        self._global_rate_limits = (
+            risk.max_global_orders_per_second, risk.max_global_orders_per_minute
+        )  # fmt: skip
 
     def start(self) -> None:
         """Track open orders from ``EVENT_ORDER``; read exposures from the PositionEngine.
@@ -230,22 +247,64 @@ class RiskEngine(BaseEngine):
     def check(self, request: OrderRequest) -> None:
         """Pass ``request`` or refuse it; an accepted order counts toward the rate limits.
 
+        The rules run in the order the module docstring lists, inline: every order of
+        every strategy runs this, so the passing path makes as few calls and records as
+        it can, and a message is formatted only for a refusal.
+
         Raises:
             OrderRejected: ``reason`` starts with the rule's code (see the module
                 docstring) and names the value and the ``risk.*`` limit.
         """
-        parts = self._parts(request)
-        self._check_kill_switch(request, parts)
-        self._check_volume(request, parts)
-        self._check_open_orders(request)
+        risk = self._settings
+        strategy = request.strategy
+        volume = request.volume
+        legs = request.legs
+        signed = request.direction.sign * volume
+        instrument = self._instrument
+        if legs:
+            parts = [_Part(instrument(leg.symbol), leg.ratio * signed) for leg in legs]
+        else:
+            parts = [_Part(instrument(request.symbol), signed)]
+        if self._mode != "off":
+            self._check_kill_switch(request, parts)
+        first = parts[0].instrument
+        # max_volume
+        kind = _COMBO if legs else _OPTION if first.is_option else _UNDERLYING
+        limit = self._volume_limits[kind]
+        if limit and volume > limit:
+            what, key = _VOLUME_NAMES[kind]
+            raise OrderRejected(f"max_volume: {volume} {what} is above risk.{key} = {limit}")
+        # max_open_orders
+        limit = risk.max_open_orders
+        if limit:
+            count = self._open_counts[strategy]
+            if count >= limit:
+                raise OrderRejected(
+                    f"max_open_orders: strategy {strategy!r} has {count} open orders, "
+                    f"risk.max_open_orders = {limit}"
+                )
+        # order_rate, global_order_rate
         now = self._clock.monotonic()
-        self._check_rates(request.strategy, now)
+        rates = self._strategy_rates.get(strategy)
+        if rates is not None:
+            rates.check(now, self._strategy_rate_limits, strategy)
+        self._global_rates.check(now, self._global_rate_limits, None)
+        # stale_quote, wide_spread; price_collar
+        price = request.price
         if request.order_type is OrderType.MARKET:
             self._check_market_quotes(parts)
-        self._check_collar(request, parts)
-        self._check_value(request, parts)
-        self._check_exposure(request, parts)
-        self._record(request.strategy, now)
+        elif price is not None and (risk.price_collar_pct or risk.price_collar_ticks):
+            self._check_collar(request, parts, price)
+        # max_premium, max_notional
+        self._check_value(request, parts, kind)
+        # max_contracts, max_delta
+        if self._provider is not None and (risk.max_strategy_contracts or risk.max_strategy_delta):
+            self._check_exposure(self._provider, strategy, parts)
+        # Accepted: count it in the rate windows.
+        if rates is None:
+            rates = self._strategy_rates[strategy] = _Rates()
+        rates.add(now)
+        self._global_rates.add(now)
 
     def refuse(self, request: OrderRequest, reason: str) -> OrderData:
         """Report ``request`` as a REJECTED order with ``reason`` and log a warning.
@@ -283,7 +342,7 @@ class RiskEngine(BaseEngine):
             return error.reason
         return None
 
-    # -- rules ----------------------------------------------------------------------------
+    # -- rules that run only for some orders -----------------------------------------------
 
     def _check_kill_switch(self, request: OrderRequest, parts: list[_Part]) -> None:
         if self._mode == "halt":
@@ -303,62 +362,6 @@ class RiskEngine(BaseEngine):
                     f"reduce_only: {part.instrument.symbol} position {held:+d} would become "
                     f"{after:+d}; only orders that shrink a position pass"
                 )
-
-    def _check_volume(self, request: OrderRequest, parts: list[_Part]) -> None:
-        risk = self._settings
-        if request.is_combo:
-            limit, what, key = risk.max_combo_volume, "combo units", "max_combo_volume"
-        elif parts[0].instrument.is_option:
-            limit, what, key = risk.max_option_volume, "option contracts", "max_option_volume"
-        else:
-            limit, what, key = risk.max_underlying_volume, "shares", "max_underlying_volume"
-        if limit and request.volume > limit:
-            raise OrderRejected(
-                f"max_volume: {request.volume} {what} is above risk.{key} = {limit}"
-            )
-
-    def _check_open_orders(self, request: OrderRequest) -> None:
-        limit = self._settings.max_open_orders
-        count = self._open_counts[request.strategy]
-        if limit and count >= limit:
-            raise OrderRejected(
-                f"max_open_orders: strategy {request.strategy!r} has {count} open orders, "
-                f"risk.max_open_orders = {limit}"
-            )
-
-    def _check_rates(self, strategy: str, now: float) -> None:
-        risk = self._settings
-        windows = self._strategy_windows.get(strategy)
-        if windows is not None:
-            for window, limit, key in (
-                (windows[0], risk.max_orders_per_second, "max_orders_per_second"),
-                (windows[1], risk.max_orders_per_minute, "max_orders_per_minute"),
-            ):
-                count = window.count(now)
-                if limit and count >= limit:
-                    raise OrderRejected(
-                        f"order_rate: strategy {strategy!r} sent {count} orders in the last "
-                        f"{window.length_s:g} s, risk.{key} = {limit}"
-                    )
-        for window, limit, key in (
-            (self._global_windows[0], risk.max_global_orders_per_second,
-             "max_global_orders_per_second"),
-            (self._global_windows[1], risk.max_global_orders_per_minute,
-             "max_global_orders_per_minute"),
-        ):  # fmt: skip
-            count = window.count(now)
-            if limit and count >= limit:
-                raise OrderRejected(
-                    f"global_order_rate: {count} orders were sent in the last "
-                    f"{window.length_s:g} s, risk.{key} = {limit}"
-                )
-
-    def _record(self, strategy: str, now: float) -> None:
-        windows = self._strategy_windows.get(strategy)
-        if windows is None:
-            windows = self._strategy_windows[strategy] = (_Window(1.0), _Window(60.0))
-        for window in (*windows, *self._global_windows):
-            window.add(now)
 
     def _check_market_quotes(self, parts: list[_Part]) -> None:
         risk = self._settings
@@ -385,14 +388,13 @@ class RiskEngine(BaseEngine):
                     f"{limit:g}"
                 )
 
-    def _check_collar(self, request: OrderRequest, parts: list[_Part]) -> None:
+    def _check_collar(self, request: OrderRequest, parts: list[_Part], price: float) -> None:
         risk = self._settings
-        price = request.price
-        if price is None or request.order_type is OrderType.MARKET:
-            return
-        if not (risk.price_collar_pct or risk.price_collar_ticks):
-            return
-        mid = _reference_mid(request, parts)
+        if request.legs:
+            mid = _reference_mid(request, parts)
+            min_tick = min(part.instrument.min_tick for part in parts)
+        else:
+            mid, min_tick = parts[0].instrument.mid, parts[0].instrument.min_tick
         if mid is None:
             if not risk.collar_requires_mid:
                 return
@@ -400,7 +402,6 @@ class RiskEngine(BaseEngine):
                 f"price_collar: no mid for {request.symbol} to check limit price {price:g} "
                 f"against (risk.collar_requires_mid = true)"
             )
-        min_tick = min(part.instrument.min_tick for part in parts)
         collar = max(abs(mid) * risk.price_collar_pct / 100, risk.price_collar_ticks * min_tick)
         distance = abs(price - mid)
         if distance > collar + _TOLERANCE:
@@ -410,35 +411,34 @@ class RiskEngine(BaseEngine):
                 f"{risk.price_collar_pct:g}, risk.price_collar_ticks = {risk.price_collar_ticks})"
             )
 
-    def _check_value(self, request: OrderRequest, parts: list[_Part]) -> None:
-        is_underlying = not request.is_combo and not parts[0].instrument.is_option
-        if is_underlying:
-            limit, code, key = self._settings.max_notional, "max_notional", "notional"
-        else:
-            limit, code, key = self._settings.max_premium, "max_premium", "premium"
-        if not limit:
-            return
-        price = request.price if request.price is not None else request.trigger_price
-        if price is None:
-            price = _reference_mid(request, parts)
-        if price is None:
-            raise OrderRejected(
-                f"{code}: {request.symbol} has no limit price or mid to value the order by "
-                f"(risk.{code} = {limit:,.2f})"
-            )
-        value = abs(price) * request.volume * _order_multiplier(parts)
-        if value > limit + _TOLERANCE:
-            raise OrderRejected(
-                f"{code}: {key} {value:,.2f} of {request.volume} x {request.symbol} at "
-                f"{price:g} is above risk.{code} = {limit:,.2f}"
-            )
-
-    def _check_exposure(self, request: OrderRequest, parts: list[_Part]) -> None:
+    def _check_value(self, request: OrderRequest, parts: list[_Part], kind: int) -> None:
         risk = self._settings
-        provider = self._provider
-        if provider is None or not (risk.max_strategy_contracts or risk.max_strategy_delta):
-            return
-        strategy = request.strategy
+        price = request.price
+        if kind == _UNDERLYING:
+            limit, code, key = risk.max_notional, "max_notional", "notional"
+        else:
+            limit, code, key = risk.max_premium, "max_premium", "premium"
+        if limit:
+            if price is None:
+                price = request.trigger_price
+            if price is None:
+                price = _reference_mid(request, parts)
+            if price is None:
+                raise OrderRejected(
+                    f"{code}: {request.symbol} has no limit price or mid to value the order "
+                    f"by (risk.{code} = {limit:,.2f})"
+                )
+            value = abs(price) * request.volume * _order_multiplier(parts)
+            if value > limit + _TOLERANCE:
+                raise OrderRejected(
+                    f"{code}: {key} {value:,.2f} of {request.volume} x {request.symbol} at "
+                    f"{price:g} is above risk.{code} = {limit:,.2f}"
+                )
+
+    def _check_exposure(
+        self, provider: ExposureProvider, strategy: str, parts: list[_Part]
+    ) -> None:
+        risk = self._settings
         contracts, delta = provider.strategy_exposure(strategy)
         limit = risk.max_strategy_contracts
         if limit:
@@ -463,15 +463,6 @@ class RiskEngine(BaseEngine):
                 )
 
     # -- instruments ----------------------------------------------------------------------
-
-    def _parts(self, request: OrderRequest) -> list[_Part]:
-        sign = request.direction.sign
-        if not request.legs:
-            return [_Part(self._instrument(request.symbol), sign * request.volume)]
-        return [
-            _Part(self._instrument(leg.symbol), sign * leg.ratio * request.volume)
-            for leg in request.legs
-        ]
 
     def _instrument(self, symbol: str) -> _Instrument:
         contract = self.main_engine.get_contract(symbol)
@@ -507,29 +498,58 @@ class RiskEngine(BaseEngine):
         self.event_engine.put(Event(EVENT_LOG, record))
 
 
-class _Window:
-    """The send times of one rolling window, oldest first; counting drops expired ones.
+class _Rates:
+    """The accepted orders' times in the rolling second and minute, oldest first.
 
     Times come from the clock's monotonic reading, so they only grow: the expired ones are
     always at the left, and a count costs what expired since the last one (amortized O(1)).
     """
 
-    __slots__ = ("length_s", "times")
+    __slots__ = ("minute", "second")
 
-    def __init__(self, length_s: float) -> None:
-        self.length_s = length_s
-        self.times: deque[float] = deque()
+    def __init__(self) -> None:
+        self.second: deque[float] = deque()
+        self.minute: deque[float] = deque()
 
-    def count(self, now: float) -> int:
-        """Times within ``(now - length_s, now]`` (the window is open at its start)."""
-        times, start = self.times, now - self.length_s
-        while times and times[0] <= start:
-            times.popleft()
-        return len(times)
+    def check(self, now: float, limits: tuple[int, int], strategy: str | None) -> None:
+        """Refuse when the last second or the last minute holds its limit (0: no limit).
+
+        The windows are ``(now - 1 s, now]`` and ``(now - 60 s, now]``.
+
+        Raises:
+            OrderRejected: ``order_rate`` naming ``strategy``, or ``global_order_rate`` when
+                ``strategy`` is None.
+        """
+        second, minute = self.second, self.minute
+        start = now - 1.0
+        while second and second[0] <= start:
+            second.popleft()
+        start = now - 60.0
+        while minute and minute[0] <= start:
+            minute.popleft()
+        per_second, per_minute = len(second), len(minute)
+        if limits[0] and per_second >= limits[0]:
+            raise _rate_refusal(per_second, limits[0], "second", strategy)
+        if limits[1] and per_minute >= limits[1]:
+            raise _rate_refusal(per_minute, limits[1], "minute", strategy)
 
     def add(self, now: float) -> None:
-        """Record one send at ``now`` (expired times go at the next :meth:`count`)."""
-        self.times.append(now)
+        """Record one accepted order at ``now`` (expired times go at the next count)."""
+        self.second.append(now)
+        self.minute.append(now)
+
+
+def _rate_refusal(count: int, limit: int, unit: str, strategy: str | None) -> OrderRejected:
+    span = 1 if unit == "second" else 60
+    if strategy is None:
+        return OrderRejected(
+            f"global_order_rate: {count} orders were sent in the last {span} s, "
+            f"risk.max_global_orders_per_{unit} = {limit}"
+        )
+    return OrderRejected(
+        f"order_rate: strategy {strategy!r} sent {count} orders in the last {span} s, "
+        f"risk.max_orders_per_{unit} = {limit}"
+    )
 
 
 def _order_multiplier(parts: list[_Part]) -> int:

@@ -347,3 +347,42 @@ def test_realized_plus_unrealized_equals_the_mark_to_market_of_the_cash_flows(
     assert unrealized is not None
     expected = cash + position.quantity * mark * multiplier
     assert position.realized + unrealized == pytest.approx(expected, abs=1e-6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    raw=fills,
+    combo_units=st.lists(st.integers(-2, 2).filter(bool), max_size=4),
+    deltas=st.fixed_dictionaries(
+        {symbol: st.none() | st.floats(-1, 1) for symbol in (CALL_450, CALL_455, PUT_440)}
+    ),
+)
+def test_the_risk_figures_read_from_open_positions_equal_a_recount_of_every_ledger(
+    raw, combo_units, deltas
+):
+    # Holding.exposure and quantity_of read an index of the open positions; the index must
+    # follow every fill, through zero and back, single legs and combo legs alike.
+    trades = as_trades(raw)
+    orders: dict[str, OrderData] = {}
+    for index, units in enumerate(combo_units):
+        order = combo_order(f"C{index}", 1 if units > 0 else -1, abs(units))
+        orders[order.order_id] = order
+        trades += leg_trades(order, abs(units), {CALL_450: 5.0 + index, CALL_455: 2.0})
+    for holding in rebuild_holdings(trades, orders).values():
+        for position in holding.positions():
+            if position.is_option:
+                position.set_greeks(deltas[position.symbol], None, None, None)
+        ledgers = list(holding.positions())
+        contracts = sum(abs(p.quantity) for p in ledgers if p.is_option)
+        delta = sum(p.quantity for p in ledgers if not p.is_option) + sum(
+            p.delta * p.multiplier * p.quantity for p in ledgers if p.is_option and p.delta
+        )
+        # Flat ledgers leave the index, so each order's checks cost what is open.
+        assert sorted(map(id, holding.open_positions())) == sorted(holding._open)
+        exposure = holding.exposure()
+        assert exposure[0] == contracts
+        assert exposure[1] == pytest.approx(delta, abs=1e-9)
+        for symbol in (*SYMBOLS, CALL_455):
+            assert holding.quantity_of(symbol) == sum(
+                p.quantity for p in ledgers if p.symbol == symbol
+            )

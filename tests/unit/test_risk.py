@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from otrade.clock import SimulatedClock
 from otrade.constants import Direction, Exchange, OrderType, Product, Status
@@ -17,7 +19,7 @@ from otrade.marketdata import MarketDataEngine
 from otrade.objects import ContractData, Leg, LogData, OrderData, OrderRequest, QuoteData
 from otrade.plugins import PluginRegistry
 from otrade.position import PositionEngine
-from otrade.risk import RiskEngine
+from otrade.risk import RiskEngine, _Rates
 from otrade.settings import LogSettings, MarketDataSettings, RiskSettings, Settings, load_settings
 from otrade.symbols import build_option_symbol, parse_option_symbol
 
@@ -361,6 +363,44 @@ def test_refused_orders_do_not_count_toward_the_rate(make: Make) -> None:
     harness = make(max_orders_per_second=1, max_option_volume=1)
     harness.refusal(option_order(2))
     harness.risk.check(option_order(1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gaps=st.lists(st.sampled_from((0.0, 0.25, 0.5, 1.0, 30.0, 59.0, 60.0)) | st.floats(0, 90)),
+    limits=st.tuples(st.integers(0, 4), st.integers(0, 12)),
+    strategy=st.sampled_from(("wheel", None)),
+)
+def test_rolling_windows_refuse_exactly_when_a_recount_reaches_a_limit(
+    gaps: list[float], limits: tuple[int, int], strategy: str | None
+) -> None:
+    windows, accepted, now = _Rates(), list[float](), 1000.0
+    sent_by = f"order_rate: strategy {strategy!r} sent" if strategy else "global_order_rate:"
+    were = "" if strategy else " were sent"
+    scope = "" if strategy else "global_"
+    for gap in gaps:
+        now += gap
+        # The windows are open at their start: a send exactly 1 s (60 s) ago has left.
+        per_second = sum(1 for sent in accepted if sent > now - 1.0)
+        per_minute = sum(1 for sent in accepted if sent > now - 60.0)
+        expected = None
+        for count, limit, span, unit in ((per_second, limits[0], 1, "second"),
+                                         (per_minute, limits[1], 60, "minute")):  # fmt: skip
+            if limit and count >= limit:
+                expected = (
+                    f"{sent_by} {count} orders{were} in the last {span} s, "
+                    f"risk.max_{scope}orders_per_{unit} = {limit}"
+                )
+                break
+        reason = None
+        try:
+            windows.check(now, limits, strategy)
+        except OrderRejected as refusal:
+            reason = refusal.reason
+        assert reason == expected
+        if reason is None:
+            windows.add(now)
+            accepted.append(now)
 
 
 # --- Market orders: stale quotes, wide spreads -------------------------------------------
