@@ -659,3 +659,163 @@ def test_a_restored_strategy_does_not_see_orders_that_ended_while_it_was_removed
         assert restored.get_order(resting).status is Status.CANCELLED
     finally:
         harness.main.close()
+
+
+# -- closing over working closes that are being cancelled ------------------------------------
+
+
+def closes_sent(strategy: Recorder, but: str | None) -> list[tuple[OrderType, Direction, int, int]]:
+    """Type, side, volume and filled volume of each close order but ``but``, as they end."""
+    ids = dict.fromkeys(o.order_id for o in strategy.orders if o.reference.startswith("close"))
+    ids.pop(but, None)
+    return [
+        (order.order_type, order.direction, order.volume, order.traded)
+        for order in map(strategy.get_order, ids)
+    ]
+
+
+def test_close_all_replaces_a_resting_close_once_its_cancel_lands(harness):
+    strategy = harness.running()
+    strategy.option_order(CALL_470, Direction.LONG, 3)
+    harness.pump()
+    take_profit = strategy.close_option_position(CALL_470, 1.55, OrderType.LIMIT)
+    harness.pump()
+    assert strategy.active_orders[take_profit].volume == 3
+    harness.clock.advance(1)
+    # The take-profit is cancelled first; until that lands it still covers the position, so
+    # the market close of all 3 goes out when the cancel is confirmed, not before.
+    assert strategy.close_all_positions() == []
+    harness.pump()
+    assert strategy.get_order(take_profit).status is Status.CANCELLED
+    assert closes_sent(strategy, but=take_profit) == [(OrderType.MARKET, Direction.SHORT, 3, 3)]
+    assert strategy.holding.options[CALL_470].quantity == 0
+    assert strategy.active_orders == {}
+
+
+@pytest.mark.parametrize(
+    ("filled_before_cancel", "expected_closes"),
+    [
+        (3, []),  # it filled in full: the position is flat, nothing more is sent
+        (1, [(OrderType.MARKET, Direction.SHORT, 2, 2)]),  # 1 filled, then cancelled
+        (0, [(OrderType.MARKET, Direction.SHORT, 3, 3)]),
+    ],
+)
+def test_a_close_waiting_for_a_cancel_sends_only_what_the_cancelled_order_left(
+    harness, monkeypatch, filled_before_cancel, expected_closes
+):
+    strategy = harness.running()
+    strategy.option_order(CALL_470, Direction.LONG, 3)
+    harness.pump()
+    take_profit = strategy.close_option_position(CALL_470, 1.55, OrderType.LIMIT)
+    harness.pump()
+    # The broker has not acted on the cancel yet: the take-profit may still fill.
+    monkeypatch.setattr(harness.main.get_gateway("paper"), "cancel_order", lambda request: None)
+    harness.clock.advance(1)
+    assert strategy.close_all_positions() == []
+    harness.pump()
+    assert closes_sent(strategy, but=take_profit) == []
+    working = strategy.active_orders[take_profit]
+    if filled_before_cancel:
+        harness.put(EVENT_TRADE, TradeData(
+            trade_id="race-1", order_id=take_profit, gateway_name="paper", symbol=CALL_470,
+            direction=Direction.SHORT, price=1.55, volume=filled_before_cancel,
+            time=harness.clock.now(), strategy="s1",
+        ))  # fmt: skip
+    final = Status.ALL_TRADED if filled_before_cancel == 3 else Status.CANCELLED
+    harness.put(EVENT_ORDER, attrs.evolve(working, status=final, traded=filled_before_cancel,
+                                          average_price=1.55))  # fmt: skip
+    harness.pump()
+    harness.database().flush()
+    assert closes_sent(strategy, but=take_profit) == expected_closes
+    assert strategy.holding.options[CALL_470].quantity == 0
+
+
+class ClosesAllOnStop(Recorder):
+    """Holds 2 calls with a resting take-profit; on stop, closes everything at market."""
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.option_order(CALL_470, Direction.LONG, 2)
+
+    def on_trade(self, trade: TradeData) -> None:
+        super().on_trade(trade)
+        if trade.direction is Direction.LONG:
+            self.take_profit = self.close_option_position(CALL_470, 1.55, OrderType.LIMIT)
+
+    def on_stop(self) -> None:
+        super().on_stop()
+        self.sent_on_stop = self.close_all_positions()
+
+
+def test_close_all_from_on_stop_goes_out_after_the_stop_cancelled_the_take_profit(harness):
+    strategy = harness.running(ClosesAllOnStop)
+    assert strategy.active_orders[strategy.take_profit].volume == 2
+    harness.clock.advance(1)
+    harness.engine.stop_strategy("s1")
+    assert strategy.state == StrategyState.STOPPED
+    assert strategy.sent_on_stop == []  # the take-profit's cancel had not landed yet
+    harness.pump()
+    assert strategy.get_order(strategy.take_profit).status is Status.CANCELLED
+    assert closes_sent(strategy, but=strategy.take_profit) == [
+        (OrderType.MARKET, Direction.SHORT, 2, 2)
+    ]
+    assert strategy.holding.options[CALL_470].quantity == 0
+    # A stopped strategy's own call still sends nothing.
+    strategy.option_order(CALL_470, Direction.LONG, 1)
+    assert strategy.close_all_positions() == []
+
+
+def test_a_combo_close_waiting_for_the_cancel_of_its_resting_close_flattens_every_leg(harness):
+    strategy = harness.running()
+    marketdata = harness.main.get_engine("marketdata")
+    legs = {
+        "long_call": marketdata.get_option(CALL_460),
+        "short_call": marketdata.get_option(CALL_470),
+    }
+    strategy.combo_order("bull_call_spread", legs, Direction.LONG, 2)
+    harness.pump()
+    (combo,) = strategy.holding.open_combos()
+    assert combo.quantities() == {CALL_460: 2, CALL_470: -2}
+    # Selling the spread for a credit of 1.85 rests: the legs' bid/ask give 1.60 (mid 1.75).
+    resting = strategy.close_combo_position(combo, -1.85, OrderType.LIMIT)
+    harness.pump()
+    assert resting in strategy.active_orders
+    harness.clock.advance(1)
+    assert strategy.close_all_positions() == []
+    harness.pump()
+    assert strategy.get_order(resting).status is Status.CANCELLED
+    assert closes_sent(strategy, but=resting) == [(OrderType.MARKET, Direction.LONG, 2, 2)]
+    assert combo.quantities() == {CALL_460: 0, CALL_470: 0}
+    assert strategy.holding.open_combos() == []
+
+
+def test_a_combo_close_reported_filled_before_its_trades_is_not_sent_twice(harness):
+    strategy = harness.running()
+    marketdata = harness.main.get_engine("marketdata")
+    legs = {
+        "long_call": marketdata.get_option(CALL_460),
+        "short_call": marketdata.get_option(CALL_470),
+    }
+    strategy.combo_order("bull_call_spread", legs, Direction.LONG, 1)
+    harness.pump()
+    (combo,) = strategy.holding.open_combos()
+    first = strategy.close_combo_position(combo, -1.85, OrderType.LIMIT)
+    harness.pump()
+    working = strategy.active_orders[first]
+    # The broker reports the close filled; the legs' executions arrive later.
+    harness.put(EVENT_ORDER, attrs.evolve(working, status=Status.ALL_TRADED, traded=1))
+    harness.pump()
+    assert strategy.active_orders == {}
+    assert combo.is_open  # not booked yet
+    assert strategy.close_combo_position(combo) is None
+    for number, leg in enumerate(working.legs):
+        harness.put(EVENT_TRADE, TradeData(
+            trade_id=f"late-{number}", order_id=first, gateway_name="paper", symbol=leg.symbol,
+            direction=Direction.LONG if leg.ratio > 0 else Direction.SHORT, price=1.0,
+            volume=abs(leg.ratio), time=harness.clock.now(), strategy="s1",
+            combo_id=working.combo_id, leg_role=leg.role,
+        ))  # fmt: skip
+    harness.pump()
+    harness.database().flush()
+    assert not combo.is_open
+    assert closes_sent(strategy, but=None) == [(OrderType.LIMIT, Direction.LONG, 1, 1)]

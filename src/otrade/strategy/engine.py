@@ -150,7 +150,14 @@ class OptionStrategyEngine(BaseEngine):
         # Ended orders whose fills have not all arrived as trades yet (a broker may report
         # the final status first): order id -> the final order.
         self._unsettled: dict[str, OrderData] = {}
-        self._closing: dict[str, str] = {}  # active combo close order id -> combo id
+        # Combo close order id -> the combo it closes, until the order and its fills end.
+        self._closing: dict[str, str] = {}
+        # Orders this engine asked to cancel, until they and their fills end.  A close still
+        # counts them (they may fill before the cancel lands) and sends the rest once they end.
+        self._cancelling: set[str] = set()
+        # strategy -> the closes waiting for such cancels: ("single", symbol) or ("combo",
+        # combo id) -> (price, order type) of the close asked for.
+        self._deferred_closes: dict[str, dict[tuple[str, str], tuple[float | None, OrderType]]] = {}
         self._subscriptions: dict[str, dict[str, ChainData]] = {}  # strategy -> key -> chain
         self._subscribers: dict[str, list[OptionStrategyTemplate]] = {}  # chain key -> running
         self._timer_due: dict[str, float] = {}
@@ -464,6 +471,7 @@ class OptionStrategyEngine(BaseEngine):
         if strategy.state == StrategyState.RUNNING:
             raise StrategyError(f"strategy {name!r} is running; stop it before removing it")
         self._halt(strategy, cancel=False)
+        self._drop_deferred_closes(name, "removed")
         self.unsubscribe_chains(strategy, None)
         self._set_state(strategy, StrategyState.REMOVED)
         self._forget(name)
@@ -607,6 +615,7 @@ class OptionStrategyEngine(BaseEngine):
         self.write_log(f"stopped by an error: {message}", "ERROR", strategy.strategy_name)
         strategy.error = message.strip().splitlines()[-1] if message.strip() else "error"
         self._halt(strategy, cancel=True)
+        self._drop_deferred_closes(strategy.strategy_name, "stopped by an error")
         self.unsubscribe_chains(strategy, None)
         self._set_state(strategy, StrategyState.ERROR)
 
@@ -746,8 +755,12 @@ class OptionStrategyEngine(BaseEngine):
         order_type: OrderType = OrderType.MARKET,
         reference: str = "",
         offset: Offset = Offset.NONE,
+        deferred: bool = False,
     ) -> str | None:
         """Send an underlying or option order for ``strategy`` (see the template helpers).
+
+        ``deferred`` is for a close asked for while the strategy ran, sent once the cancels
+        it waited for ended: it goes out even if the strategy stopped meanwhile.
 
         Raises:
             ValueError: A bad field of the request (named); nothing is sent.
@@ -762,7 +775,7 @@ class OptionStrategyEngine(BaseEngine):
             strategy=strategy.strategy_name,
             reference=reference,
         )
-        return self.send_request(strategy, request)
+        return self.send_request(strategy, request, deferred=deferred)
 
     def send_combo(
         self,
@@ -778,14 +791,20 @@ class OptionStrategyEngine(BaseEngine):
         )
         return self.send_request(strategy, request)
 
-    def send_request(self, strategy: OptionStrategyTemplate, request: OrderRequest) -> str | None:
+    def send_request(
+        self, strategy: OptionStrategyTemplate, request: OrderRequest, *, deferred: bool = False
+    ) -> str | None:
         """Check ``request`` with the RiskEngine and send it through the MainEngine.
+
+        Only a running strategy sends, or a stopped one with ``deferred`` (see
+        :meth:`send_single`).
 
         Returns:
             The local order id, or None when refused (reported as a REJECTED order).
         """
         name = strategy.strategy_name
-        if strategy.state != StrategyState.RUNNING:
+        state = strategy.state
+        if state != StrategyState.RUNNING and not (deferred and state == StrategyState.STOPPED):
             self._refuse(request, f"strategy_not_running: strategy {name!r} is {strategy.state}")
             return None
         if request.strategy != name:
@@ -826,6 +845,8 @@ class OptionStrategyEngine(BaseEngine):
             self.write_log(
                 f"cancel of {order_id} failed: {error}", "WARNING", strategy.strategy_name
             )
+            return
+        self._cancelling.add(order_id)
 
     def cancel_all(self, strategy: OptionStrategyTemplate) -> None:
         """Cancel every active order of ``strategy``."""
@@ -861,20 +882,33 @@ class OptionStrategyEngine(BaseEngine):
         symbol: str,
         price: float | None,
         order_type: OrderType,
+        *,
+        deferred: bool = False,
     ) -> str | None:
-        """Send the order that flattens ``strategy``'s single-leg position in ``symbol``."""
-        holding = self.get_holding(strategy.strategy_name)
+        """Send the order that flattens ``strategy``'s single-leg position in ``symbol``.
+
+        Working closing orders count against the position.  Those with a cancel requested
+        count too, as they may still fill; once they end, the close is asked for again and
+        sends what is left (``deferred``: see :meth:`send_single`).
+        """
+        name = strategy.strategy_name
+        holding = self.get_holding(name)
         table = holding.options if is_option_symbol(symbol) else holding.underlyings
         position = table.get(symbol)
         held = position.quantity if position is not None else 0
         if held == 0:
             return None
         closing = Direction.SHORT if held > 0 else Direction.LONG
-        remaining = abs(held) - self._working_volume(strategy.strategy_name, symbol, closing)
+        working, cancelling = self._working_volume(name, symbol, closing)
+        if cancelling and (deferred or strategy.trading):
+            self._defer_close(name, ("single", symbol), price, order_type)
+        remaining = abs(held) - working
         if remaining <= 0:
-            self.write_log(
-                f"{symbol}: closing orders already cover {held:+d}", "INFO", strategy.strategy_name
-            )
+            if cancelling:
+                message = f"{symbol}: closes {cancelling} once the cancels of closing orders end"
+            else:
+                message = f"{symbol}: closing orders already cover {held:+d}"
+            self.write_log(message, "INFO", name)
             return None
         return self.send_single(
             strategy,
@@ -885,11 +919,16 @@ class OptionStrategyEngine(BaseEngine):
             order_type=order_type,
             reference="close",
             offset=Offset.CLOSE,
+            deferred=deferred,
         )
 
-    def _working_volume(self, name: str, symbol: str, direction: Direction) -> int:
-        """Units of ``symbol`` in ``direction`` sent as single orders but not yet booked."""
-        total = 0
+    def _working_volume(self, name: str, symbol: str, direction: Direction) -> tuple[int, int]:
+        """Units of ``symbol`` in ``direction`` sent as single orders but not yet booked.
+
+        Returns:
+            All of them, and those of orders with a cancel requested.
+        """
+        total = cancelling = 0
         unsettled = (o for o in self._unsettled.values() if o.strategy == name)
         working = [*self._active.get(name, {}).items(), *((o.order_id, o) for o in unsettled)]
         for order_id, order in working:
@@ -897,8 +936,54 @@ class OptionStrategyEngine(BaseEngine):
                 continue
             ended = isinstance(order, OrderData) and not order.status.is_active
             expected = order.traded if isinstance(order, OrderData) and ended else order.volume
-            total += max(0, expected - self._booked.get(order_id, 0))
-        return total
+            volume = max(0, expected - self._booked.get(order_id, 0))
+            total += volume
+            if order_id in self._cancelling:
+                cancelling += volume
+        return total, cancelling
+
+    def _defer_close(
+        self, name: str, target: tuple[str, str], price: float | None, order_type: OrderType
+    ) -> None:
+        self._deferred_closes.setdefault(name, {})[target] = (price, OrderType(order_type))
+
+    def _waits_for_cancel(self, name: str, target: tuple[str, str]) -> bool:
+        """True while an order ``target`` waits for has a cancel requested and has not ended."""
+        kind, key = target
+        active = self._active.get(name, {})
+        for order_id in self._cancelling:
+            order = active.get(order_id) or self._unsettled.get(order_id)
+            if order is None or order.strategy != name:
+                continue
+            if kind == "combo" and self._closing.get(order_id) == key:
+                return True
+            if kind == "single" and not order.legs and order.symbol == key:
+                return True
+        return False
+
+    def _send_deferred_closes(self, name: str) -> None:
+        """Ask again for the closes of ``name`` whose cancels have all ended."""
+        waiting = self._deferred_closes.get(name)
+        strategy = self.strategies.get(name)
+        if not waiting or strategy is None:
+            return
+        for target, (price, order_type) in list(waiting.items()):
+            if self._waits_for_cancel(name, target):
+                continue
+            del waiting[target]
+            kind, key = target
+            if kind == "single":
+                self.close_single(strategy, key, price, order_type, deferred=True)
+            else:
+                self.close_combo(strategy, key, price, order_type, deferred=True)
+        if not waiting:
+            self._deferred_closes.pop(name, None)
+
+    def _drop_deferred_closes(self, name: str, why: str) -> None:
+        waiting = self._deferred_closes.pop(name, None)
+        if waiting:
+            targets = ", ".join(f"{kind} {key}" for kind, key in waiting)
+            self.write_log(f"{why}: closes no longer sent for {targets}", "WARNING", name)
 
     def close_combo(
         self,
@@ -906,8 +991,15 @@ class OptionStrategyEngine(BaseEngine):
         combo_id: str,
         price: float | None,
         order_type: OrderType,
+        *,
+        deferred: bool = False,
     ) -> str | None:
-        """Send one combo order that trades every open leg of a combo position to zero."""
+        """Send one combo order that trades every open leg of a combo position to zero.
+
+        While a close of the combo works, nothing is sent; when every such close has a
+        cancel requested, the close is asked for again once they end (``deferred``: see
+        :meth:`send_single`).
+        """
         name = strategy.strategy_name
         combo = self.get_holding(name).combos.get(combo_id)
         if combo is None:
@@ -915,8 +1007,15 @@ class OptionStrategyEngine(BaseEngine):
         quantities = {symbol: qty for symbol, qty in combo.quantities().items() if qty}
         if not quantities:
             return None
-        if combo_id in self._closing.values():
-            self.write_log(f"combo {combo_id}: a close is already working", "INFO", name)
+        closes = [order_id for order_id, closed in self._closing.items() if closed == combo_id]
+        if closes:
+            if not all(order_id in self._cancelling for order_id in closes):
+                self.write_log(f"combo {combo_id}: a close is already working", "INFO", name)
+            elif deferred or strategy.trading:
+                self._defer_close(name, ("combo", combo_id), price, order_type)
+                self.write_log(
+                    f"combo {combo_id}: closes once the cancel of its close ends", "INFO", name
+                )
             return None
         volume = math.gcd(*quantities.values())
         legs = tuple(
@@ -936,7 +1035,7 @@ class OptionStrategyEngine(BaseEngine):
             reference=f"{CLOSE_REFERENCE_PREFIX}{combo_id}",
             combo_signature=signature,
         )
-        order_id = self.send_request(strategy, request)
+        order_id = self.send_request(strategy, request, deferred=deferred)
         if order_id is not None:
             self._closing[order_id] = combo_id
         return order_id
@@ -1007,13 +1106,14 @@ class OptionStrategyEngine(BaseEngine):
             active[order.order_id] = order
         else:
             active.pop(order.order_id, None)
-            self._closing.pop(order.order_id, None)
             if order.traded > self._booked.get(order.order_id, 0):
                 self._unsettled[order.order_id] = order
             else:
-                self._booked.pop(order.order_id, None)
+                self._settled(order.order_id)
         if strategy is not None and strategy.state in _CALLBACK_STATES:
             self._call(strategy, strategy.on_order, order)
+        if name in self._deferred_closes:
+            self._send_deferred_closes(name)
 
     def process_trade_event(self, event: Event) -> None:
         """Pass a stored trade (already booked by the PositionEngine) to ``on_trade``."""
@@ -1025,9 +1125,17 @@ class OptionStrategyEngine(BaseEngine):
         ended = self._unsettled.get(trade.order_id)
         if ended is not None and booked >= ended.traded:
             del self._unsettled[trade.order_id]
-            del self._booked[trade.order_id]
+            self._settled(trade.order_id)
         if strategy is not None and strategy.state in _CALLBACK_STATES:
             self._call(strategy, strategy.on_trade, trade)
+        if trade.strategy in self._deferred_closes:
+            self._send_deferred_closes(trade.strategy)
+
+    def _settled(self, order_id: str) -> None:
+        """Forget an order that ended and whose fills are all booked."""
+        self._booked.pop(order_id, None)
+        self._closing.pop(order_id, None)
+        self._cancelling.discard(order_id)
 
     def process_chain_update_event(self, event: Event) -> None:
         """Call ``on_chain_update`` of every running strategy subscribed to the chain."""
