@@ -17,7 +17,14 @@ from sqlalchemy import create_engine, text
 from otrade.constants import Direction, OrderType, Status
 from otrade.database.engine import DatabaseEngine
 from otrade.errors import StrategyError
-from otrade.event import EVENT_GREEKS, EVENT_HEDGE, EVENT_ORDER, EVENT_STRATEGY, EVENT_TRADE
+from otrade.event import (
+    EVENT_GREEKS,
+    EVENT_HEDGE,
+    EVENT_LOG,
+    EVENT_ORDER,
+    EVENT_STRATEGY,
+    EVENT_TRADE,
+)
 from otrade.hedge import HedgeDecision
 from otrade.objects import CancelRequest, GreeksData, OrderData, StrategyData, TradeData
 from otrade.settings import (
@@ -748,6 +755,10 @@ class ClosesAllOnStop(Recorder):
 
 
 def test_close_all_from_on_stop_goes_out_after_the_stop_cancelled_the_take_profit(harness):
+    warnings: list[str] = []
+    harness.events.register(
+        EVENT_LOG, lambda e: warnings.append(e.data.message) if e.data.level == "WARNING" else None
+    )
     strategy = harness.running(ClosesAllOnStop)
     assert strategy.active_orders[strategy.take_profit].volume == 2
     harness.clock.advance(1)
@@ -760,6 +771,7 @@ def test_close_all_from_on_stop_goes_out_after_the_stop_cancelled_the_take_profi
         (OrderType.MARKET, Direction.SHORT, 2, 2)
     ]
     assert strategy.holding.options[CALL_470].quantity == 0
+    assert warnings == []  # close_all did not ask the gateway to cancel the take-profit twice
     # A stopped strategy's own call still sends nothing.
     strategy.option_order(CALL_470, Direction.LONG, 1)
     assert strategy.close_all_positions() == []

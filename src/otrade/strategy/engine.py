@@ -849,9 +849,13 @@ class OptionStrategyEngine(BaseEngine):
         self._cancelling.add(order_id)
 
     def cancel_all(self, strategy: OptionStrategyTemplate) -> None:
-        """Cancel every active order of ``strategy``."""
+        """Cancel every active order of ``strategy`` whose cancel is not asked for already.
+
+        (:meth:`cancel_order` with the id asks again.)
+        """
         for order_id in list(self._active.get(strategy.strategy_name, {})):
-            self.cancel_order(strategy, order_id)
+            if order_id not in self._cancelling:
+                self.cancel_order(strategy, order_id)
 
     def active_orders(self, name: str) -> dict[str, OrderData]:
         """``name``'s active orders by id (a copy)."""

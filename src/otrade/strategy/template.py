@@ -312,7 +312,11 @@ class OptionStrategyTemplate:
         self.strategy_engine.cancel_order(self, order_id)
 
     def cancel_all(self) -> None:
-        """Cancel every active order of this strategy."""
+        """Cancel every active order of this strategy.
+
+        An order whose cancel was asked for already (and has not ended) is not asked
+        again; :meth:`cancel_order` with its id does.
+        """
         self.strategy_engine.cancel_all(self)
 
     @property
