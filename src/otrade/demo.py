@@ -547,7 +547,8 @@ def _variable_text(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
     text = str(value) or "-"
-    return f"..{text[-8:]}" if len(text) > 20 else text
+    # Long values are ids: their last 6 characters, as the order and combo columns show.
+    return f"..{text[-6:]}" if len(text) > 20 else text
 
 
 def _variables_text(values: Mapping[str, object]) -> tuple[tuple[str, str], ...]:
