@@ -831,3 +831,25 @@ def test_a_combo_close_reported_filled_before_its_trades_is_not_sent_twice(harne
     harness.database().flush()
     assert not combo.is_open
     assert closes_sent(strategy, but=None) == [(OrderType.LIMIT, Direction.LONG, 1, 1)]
+
+
+def test_older_ended_orders_are_read_back_from_the_database(harness, monkeypatch):
+    monkeypatch.setattr("otrade.strategy.engine._RECENT_ENDED", 2)
+    strategy = harness.running()
+    other = harness.running(name="s2")
+    ids = []
+    for number in range(3):
+        harness.clock.advance(1)
+        ids.append(strategy.option_order(CALL_470, Direction.LONG, number + 1))
+        harness.pump()
+    theirs = other.option_order(CALL_470, Direction.LONG, 1)
+    harness.pump()
+    assert list(harness.engine._ended["s1"]) == ids[1:]  # memory keeps the last two
+    first = strategy.get_order(ids[0])  # from the database
+    assert (first.status, first.volume, first.traded, first.strategy) == (
+        Status.ALL_TRADED, 1, 1, "s1",
+    )  # fmt: skip
+    assert [strategy.get_order(i).volume for i in ids] == [1, 2, 3]
+    assert strategy.get_order(theirs) is None  # another strategy's order
+    assert other.get_order(theirs).traded == 1
+    assert strategy.get_order("no-such-order") is None

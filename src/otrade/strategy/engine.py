@@ -33,7 +33,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from loguru import logger
 
@@ -87,6 +87,8 @@ _INSTANCE_ATTRIBUTES = frozenset(
     {"strategy_engine", "strategy_name", "underlying_symbol", "state", "error"}
 )
 # States in which a strategy still hears about its orders and fills.
+# Ended orders per strategy that get_order answers from memory.
+_RECENT_ENDED: Final = 1000
 _CALLBACK_STATES = frozenset({StrategyState.RUNNING, StrategyState.STOPPED})
 _RESTORED_STATES = frozenset(
     {StrategyState.INITIALIZED, StrategyState.RUNNING, StrategyState.STOPPED}
@@ -142,7 +144,9 @@ class OptionStrategyEngine(BaseEngine):
         self.load_failures: list[str] = []
         self.strategies: dict[str, OptionStrategyTemplate] = {}
         self._combos = ComboRegistry.from_plugins(main_engine.plugins)
-        self._orders: dict[str, dict[str, OrderData]] = {}  # strategy -> order id -> order
+        # strategy -> the latest ended orders by id, oldest first (at most _RECENT_ENDED;
+        # older ones are read from the database, so a long session does not grow without end)
+        self._ended: dict[str, dict[str, OrderData]] = {}
         # strategy -> active orders by id: the latest OrderData, or the request itself until
         # the gateway's first event (building an OrderData per send is measurable).
         self._active: dict[str, dict[str, OrderData | OrderRequest]] = {}
@@ -865,12 +869,18 @@ class OptionStrategyEngine(BaseEngine):
         }
 
     def get_order(self, name: str, order_id: str) -> OrderData | None:
-        """The latest state of one of ``name``'s orders seen in this session."""
-        order = self._orders.get(name, {}).get(order_id)
-        if order is not None:
-            return order
+        """The latest state of one of ``name``'s orders, or None.
+
+        Active orders and the last ended ones are held in memory; an older order is read
+        from the database (stored order states are written first).
+        """
         sent = self._active.get(name, {}).get(order_id)
-        return None if sent is None else self._as_order(order_id, sent)
+        if sent is not None:
+            return self._as_order(order_id, sent)
+        order = self._ended.get(name, {}).get(order_id)
+        if order is None and self._database is not None:
+            order = self._database.get_order(order_id)
+        return order if order is not None and order.strategy == name else None
 
     def _as_order(self, order_id: str, order: OrderData | OrderRequest) -> OrderData:
         """An active order as OrderData (SUBMITTING while only the request is known)."""
@@ -1104,12 +1114,16 @@ class OptionStrategyEngine(BaseEngine):
         # not see orders that ended meanwhile as working.
         if strategy is None and name not in self._active:
             return
-        self._orders.setdefault(name, {})[order.order_id] = order
         active = self._active.setdefault(name, {})
         if order.status.is_active:
             active[order.order_id] = order
         else:
             active.pop(order.order_id, None)
+            ended = self._ended.setdefault(name, {})
+            ended.pop(order.order_id, None)
+            ended[order.order_id] = order
+            if len(ended) > _RECENT_ENDED:
+                del ended[next(iter(ended))]
             if order.traded > self._booked.get(order.order_id, 0):
                 self._unsettled[order.order_id] = order
             else:

@@ -325,7 +325,11 @@ class OptionStrategyTemplate:
         return self.strategy_engine.active_orders(self.strategy_name)
 
     def get_order(self, order_id: str) -> OrderData | None:
-        """The latest state of one of this strategy's orders seen in this session."""
+        """The latest state of one of this strategy's orders, or None when unknown.
+
+        Active orders and the last 1,000 ended ones come from memory, older ones from the
+        database.
+        """
         return self.strategy_engine.get_order(self.strategy_name, order_id)
 
     # -- positions ------------------------------------------------------------------------
