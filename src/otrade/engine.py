@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import ClassVar, Self, TypeVar
+from typing import ClassVar, Protocol, Self, TypeVar, runtime_checkable
 
 from loguru import logger
 
@@ -35,6 +35,13 @@ from otrade.settings import SECRET_KEY_PARTS, Secret, Settings, load_settings
 __all__ = ["BaseEngine", "MainEngine"]
 
 EngineT = TypeVar("EngineT", bound="BaseEngine")
+
+
+@runtime_checkable
+class _OrderStore(Protocol):
+    """What :meth:`MainEngine.stored_order` reads: the DatabaseEngine's ``get_order``."""
+
+    def get_order(self, order_id: str) -> OrderData | None: ...
 
 
 class BaseEngine:
@@ -160,6 +167,7 @@ class MainEngine:
             raise GatewayError(f"a gateway named {gateway_name!r} is already registered")
         gateway = gateway_class(self.event_engine, gateway_name, self.clock, self.io_loop)
         gateway.bind_contracts(self.get_contract)
+        gateway.bind_orders(self.stored_order)
         self._gateways[gateway_name] = gateway
         return gateway
 
@@ -195,6 +203,21 @@ class MainEngine:
         """
         engine = self._engines.get(name)
         return engine if isinstance(engine, kind) else None
+
+    def stored_order(self, order_id: str) -> OrderData | None:
+        """The latest state the ``database`` engine stored of one order, or None.
+
+        None too without a database engine, or when the read fails (logged).  Gateways read
+        it for their orders still working at the broker after a restart.
+        """
+        store = self._engines.get("database")
+        if not isinstance(store, _OrderStore):
+            return None
+        try:
+            return store.get_order(order_id)
+        except Exception:  # noqa: BLE001 - the caller goes on without it
+            self._log.opt(exception=True).warning("could not read stored order {}", order_id)
+            return None
 
     def get_gateway(self, name: str) -> BaseGateway:
         """The gateway registered under ``name``.

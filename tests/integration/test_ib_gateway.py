@@ -435,3 +435,70 @@ def test_an_execution_of_no_otrade_order_is_logged_and_booked(harness, fake):
         "0000e0a1.01.01", "ib-perm-1234567", SPY_CALL_450, 2, 3.5)  # fmt: skip
     assert any("belongs to no order of this gateway" in line for line in harness.logs)
     assert harness.orders == []
+
+
+def test_a_working_combo_of_a_strategy_fills_into_that_strategy_after_a_restart(
+    tmp_path, fake, ib_log_errors
+):
+    first = Harness(tmp_path, fake)
+    first.connect()
+    legs = (Leg(SPY_CALL_450, 2, "long_call"), Leg(SPY_PUT_440, -2, "short_put"))
+    order_id = first.send(symbol="SPY risk reversal", order_type=OrderType.LIMIT, price=-0.40,
+                          volume=3, legs=legs, strategy="rr", reference="entry")  # fmt: skip
+    ib_id = first.ib_id(order_id)
+    fake.wait_for_order(ib_id, client_id=7)
+    first.main.close()  # otrade stops; the order keeps working at IB
+
+    second = Harness(tmp_path, fake)
+    try:
+        second.connect()
+        second.wait_for(lambda: order_id in {o.order_id for o in second.orders})
+        adopted = second.order(order_id)
+        # The broker knows none of these: they come back from the stored order.
+        assert (adopted.strategy, adopted.reference, adopted.legs, adopted.volume) == (
+            "rr", "entry", legs, 3,
+        )  # fmt: skip
+        call_id = int(listing(fake, SPY_CALL_450).broker_id)
+        put_id = int(listing(fake, SPY_PUT_440).broker_id)
+        fake.fill(ib_id, 2, -0.20, client_id=7, leg_prices={call_id: 10.0, put_id: 10.2})
+        second.wait_for(lambda: len(second.trades) == 2)
+        second.wait_for(lambda: second.order(order_id).traded == 1)
+        booked = {(t.leg_role, t.symbol, t.volume, t.combo_id, t.strategy) for t in second.trades}
+        assert booked == {
+            ("long_call", SPY_CALL_450, 2, order_id, "rr"),
+            ("short_put", SPY_PUT_440, 2, order_id, "rr"),
+        }  # fmt: skip
+        partial = second.order(order_id)
+        assert (partial.status, partial.traded, partial.average_price) == (
+            Status.PART_TRADED, 1, pytest.approx(-0.40),
+        )  # fmt: skip
+        stored = second.main.get_engine("database").get_trades("rr")
+        assert sorted(t.leg_role for t in stored) == ["long_call", "short_put"]
+    finally:
+        second.main.close()
+
+
+def test_a_fill_made_while_otrade_was_down_is_booked_to_its_strategy(tmp_path, fake, ib_log_errors):
+    first = Harness(tmp_path, fake)
+    first.connect()
+    order_id = first.send(symbol=SPY_CALL_450, order_type=OrderType.LIMIT, price=10.0,
+                          volume=2, strategy="wheel", reference="entry")  # fmt: skip
+    ib_id = first.ib_id(order_id)
+    fake.wait_for_order(ib_id, client_id=7)
+    first.main.close()
+    (exec_id,) = fake.fill(ib_id, 2, 10.0, client_id=7)  # nobody connected to hear it
+
+    second = Harness(tmp_path, fake)
+    try:
+        second.connect()
+        second.wait_for(lambda: len(second.trades) == 1)
+        second.wait_for(lambda: second.order(order_id).status is Status.ALL_TRADED)
+        (trade,) = second.trades
+        assert (trade.trade_id, trade.order_id, trade.strategy, trade.volume) == (
+            exec_id, order_id, "wheel", 2,
+        )  # fmt: skip
+        assert second.order(order_id).strategy == "wheel"
+        stored = second.main.get_engine("database").get_trades("wheel")
+        assert [t.trade_id for t in stored] == [exec_id]
+    finally:
+        second.main.close()

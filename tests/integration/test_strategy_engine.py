@@ -853,3 +853,24 @@ def test_older_ended_orders_are_read_back_from_the_database(harness, monkeypatch
     assert strategy.get_order(theirs) is None  # another strategy's order
     assert other.get_order(theirs).traded == 1
     assert strategy.get_order("no-such-order") is None
+
+
+def test_orders_reported_before_their_strategy_is_restored_count_once_it_is(harness):
+    # After a restart the broker reports a strategy's working orders (and their fills) at
+    # connect, before the strategy is restored on the first timer.
+    now = harness.clock.now()
+    harness.put(EVENT_TRADE, TradeData(
+        trade_id="before-1", order_id="entry-1", gateway_name="paper", symbol=CALL_470,
+        direction=Direction.LONG, price=1.50, volume=3, time=now, strategy="s1",
+    ))  # fmt: skip
+    working = OrderData(
+        order_id="close-1", gateway_name="paper", symbol=CALL_470, direction=Direction.SHORT,
+        order_type=OrderType.LIMIT, volume=3, price=1.55, strategy="s1", reference="close",
+        status=Status.NOT_TRADED, time=now,
+    )  # fmt: skip
+    harness.put(EVENT_ORDER, working)
+    harness.pump()
+    strategy = harness.running()
+    assert strategy.holding.options[CALL_470].quantity == 3
+    assert set(strategy.active_orders) == {"close-1"}
+    assert strategy.close_option_position(CALL_470) is None  # the working close covers it

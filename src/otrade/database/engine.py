@@ -328,16 +328,17 @@ class DatabaseEngine(BaseEngine):
         return report
 
     def _flush_orders(self) -> concurrent.futures.Future[None] | None:
-        with self._orders_lock:
-            batch, self._pending_orders = self._pending_orders, []
-        if not batch or self._writer is None:
-            return None
-
         def record_all(connection: Connection) -> None:
             for order in batch:
                 repository.record_order(connection, order)
 
-        future = self._submit(record_all)
+        # Queued under the lock: batches taken by two threads reach the writer in the order
+        # they were taken, so an older state never overwrites a newer one.
+        with self._orders_lock:
+            batch, self._pending_orders = self._pending_orders, []
+            if not batch or self._writer is None:
+                return None
+            future = self._submit(record_all)
         future.add_done_callback(self._report_failure(f"{len(batch)} order states"))
         return future
 

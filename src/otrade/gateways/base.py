@@ -104,6 +104,7 @@ class BaseGateway(ABC):
         self.clock = clock
         self.io_loop = io_loop
         self._contract_lookup: Callable[[str], ContractData | None] = _no_contract
+        self._order_lookup: Callable[[str], OrderData | None] = _no_order
 
     def bind_contracts(self, lookup: Callable[[str], ContractData | None]) -> None:
         """Read contracts through ``lookup`` (the MainEngine binds its contract cache)."""
@@ -116,6 +117,19 @@ class BaseGateway(ABC):
         copy: a million listings arrive at start.
         """
         return self._contract_lookup(symbol)
+
+    def bind_orders(self, lookup: Callable[[str], OrderData | None]) -> None:
+        """Read stored orders through ``lookup`` (the MainEngine binds the database's)."""
+        self._order_lookup = lookup
+
+    def stored_order(self, order_id: str) -> OrderData | None:
+        """The order ``order_id`` as stored by an earlier session, or None.
+
+        A gateway that finds one of its orders working at the broker after a restart takes
+        what the broker does not keep from here: the strategy, the combo legs with their
+        roles, the reference.  It may be called from the IO loop; it reads the database.
+        """
+        return self._order_lookup(order_id)
 
     @abstractmethod
     def connect(self, settings: Mapping[str, object]) -> None:
@@ -187,6 +201,10 @@ class BaseGateway(ABC):
 
 
 def _no_contract(symbol: str) -> ContractData | None:
+    return None
+
+
+def _no_order(order_id: str) -> OrderData | None:
     return None
 
 

@@ -15,7 +15,10 @@ until :meth:`IbGateway.close`.  After every (re)connect the gateway *reconciles*
   once, and their commissions follow;
 * open and completed orders update the orders they belong to, found by ``orderRef``
   (every order carries its local order id there), so orders placed before a drop or a
-  restart move on from where they were;
+  restart move on from where they were; after a restart, what IB does not keep (strategy,
+  legs and roles, reference, the volume in otrade units) comes from the stored order
+  (:meth:`~otrade.gateways.base.BaseGateway.stored_order`), so fills book into the
+  strategy that sent the order;
 * positions and the account (net liquidation, available funds) are reported;
 * market-data subscriptions are made again (IB drops them with the connection).
 
@@ -202,6 +205,29 @@ class _Placed:
     divisor: int = 1  # IB units per otrade unit (a combo's reduced ratios)
 
 
+def _placed(request: OrderRequest) -> _Placed:
+    roles = {leg.symbol: leg.role for leg in request.legs}
+    divisor = reduce_ratios([leg.ratio for leg in request.legs])[1] if request.legs else 1
+    return _Placed(request, roles, divisor)
+
+
+def _request_of(order: OrderData) -> OrderRequest:
+    """The request a stored order was sent from (what IB does not keep of it)."""
+    return OrderRequest(
+        symbol=order.symbol,
+        direction=order.direction,
+        order_type=order.order_type,
+        volume=order.volume,
+        price=order.price,
+        trigger_price=order.trigger_price,
+        offset=order.offset,
+        legs=order.legs,
+        strategy=order.strategy,
+        reference=order.reference,
+        combo_signature=order.combo_signature,
+    )
+
+
 class IbGateway(BaseGateway):
     """Interactive Brokers through ib_async; see the module docstring."""
 
@@ -218,6 +244,7 @@ class IbGateway(BaseGateway):
         self._symbols_by_conid: dict[int, str] = {}
         self._book = OrderBook()
         self._placed: dict[str, _Placed] = {}
+        self._not_stored: set[str] = set()  # order ids with no stored order to read back
         self._ib_orders: dict[str, Any] = {}  # local order id -> ib_async Order
         self._reject_reasons: dict[str, str] = {}
         self._booked: set[str] = set()  # execution ids put this session
@@ -434,9 +461,7 @@ class IbGateway(BaseGateway):
             order = self._book.add(
                 request.create_order(order_id, self.gateway_name, self.clock.now())
             )
-            roles = {leg.symbol: leg.role for leg in request.legs}
-            divisor = reduce_ratios([leg.ratio for leg in request.legs])[1] if request.legs else 1
-            self._placed[order_id] = _Placed(request, roles, divisor)
+            self._placed[order_id] = _placed(request)
         self.on_order(order)
         asyncio.run_coroutine_threadsafe(self._place(order_id, request), self.io_loop.loop)
         return order_id
@@ -565,7 +590,7 @@ class IbGateway(BaseGateway):
             # ib_async cancels an order IB refused (201, 200, 103...): that is a rejection.
             reason = reason or f"{last_code}: {_error_text(last.message)}"
             self._reject_reasons[order_id] = reason
-        placed = self._placed.get(order_id)
+        placed = self._placed_for(order_id)
         divisor = placed.divisor if placed is not None else 1
         update = ib_status_update(
             status.status, status.filled / divisor, status.avgFillPrice * divisor, reason
@@ -583,7 +608,18 @@ class IbGateway(BaseGateway):
         self._apply(order_id, update)
 
     def _adopt(self, order_id: str, trade: Any) -> None:
-        """Track an order this process did not send (placed before a restart)."""
+        """Track an order this process did not send (placed before a restart).
+
+        The stored order gives what IB does not keep: strategy, legs and roles, reference,
+        and the volume in otrade units.  Without one it is tracked as IB reports it.
+        """
+        placed = self._placed_for(order_id)
+        if placed is not None:
+            with self._lock:
+                self._book.add(placed.request.create_order(order_id, self.gateway_name,
+                                                           self.clock.now()))  # fmt: skip
+            self.write_log(f"order {order_id} (placed before this session) is tracked again")
+            return
         order = trade.order
         symbol = self._symbol_of(trade.contract)
         if symbol is None:
@@ -605,6 +641,25 @@ class IbGateway(BaseGateway):
             self._book.add(adopted)
         self.write_log(f"order {order_id} (placed before this session) is tracked again")
 
+    def _placed_for(self, order_id: str) -> _Placed | None:
+        """What was sent as ``order_id``: by this session, or stored by an earlier one."""
+        placed = self._placed.get(order_id)
+        if placed is not None or order_id in self._not_stored:
+            return placed
+        stored = self.stored_order(order_id)
+        if stored is None or stored.gateway_name != self.gateway_name:
+            self._not_stored.add(order_id)
+            return None
+        try:
+            placed = _placed(_request_of(stored))
+        except ValueError as error:
+            self.write_log(f"stored order {order_id} cannot be read back: {error}", "WARNING")
+            self._not_stored.add(order_id)
+            return None
+        with self._lock:
+            self._placed[order_id] = placed
+        return placed
+
     def _local_id(self, order_ref: str, ib_order_id: int) -> str | None:
         # otrade's orders carry their ULID in orderRef; other references (manual orders
         # in TWS, other programs) belong to no otrade order.
@@ -623,7 +678,7 @@ class IbGateway(BaseGateway):
         if contract.secType == "BAG" or not exec_id or exec_id in self._booked:
             return  # a combo's summary execution is not a position change
         order_id = self._local_id(execution.orderRef, execution.orderId)
-        placed = self._placed.get(order_id) if order_id else None
+        placed = self._placed_for(order_id) if order_id else None
         symbol = self._symbol_of(contract) or f"IB {contract.secType} {contract.conId}"
         if order_id is None or (placed is None and order_id not in self._book):
             self.write_log(

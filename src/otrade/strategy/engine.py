@@ -1110,9 +1110,11 @@ class OptionStrategyEngine(BaseEngine):
         order: OrderData = event.data
         name = order.strategy
         strategy = self.strategies.get(name)
-        # A removed strategy's orders are still followed: a restore in this session must
-        # not see orders that ended meanwhile as working.
-        if strategy is None and name not in self._active:
+        # Every strategy's orders are followed, loaded or not: a broker reports working
+        # orders at connect, before the first timer restores their strategy, and a removed
+        # strategy restored later must not see orders that ended meanwhile as working.
+        # Manual orders (no strategy) are not.
+        if not name:
             return
         active = self._active.setdefault(name, {})
         if order.status.is_active:
@@ -1137,7 +1139,7 @@ class OptionStrategyEngine(BaseEngine):
         """Pass a stored trade (already booked by the PositionEngine) to ``on_trade``."""
         trade: TradeData = event.data
         strategy = self.strategies.get(trade.strategy)
-        if strategy is None and trade.strategy not in self._active:
+        if not trade.strategy:
             return
         booked = self._booked[trade.order_id] = self._booked.get(trade.order_id, 0) + trade.volume
         ended = self._unsettled.get(trade.order_id)
