@@ -6,10 +6,11 @@ included).  On every timer event, each registration whose ``interval_s`` of cloc
 passed is checked (:meth:`HedgeEngine.check`):
 
 1. **Unfinished hedges first.**  The engine remembers the hedge orders it sent for each
-   strategy and follows their order and trade events.  While one is active it is cancelled
-   (once) and the check waits; an order that ended counts as done only once its fills have
-   arrived as trades, so the holding the next check reads already holds them (a broker may
-   report the final status before the executions).
+   strategy, and any active order reported with the reference ``hedge`` (one an earlier
+   session left working), and follows their order and trade events.  While one is active
+   it is cancelled (once) and the check waits; an order that ended counts as done only
+   once its fills have arrived as trades, so the holding the next check reads already
+   holds them (a broker may report the final status before the executions).
 2. **A complete picture.**  Delta and gamma are the PositionEngine's summary of the
    strategy; when any open option has no Greeks the check does nothing.  The underlying's
    quote must be fresher than ``marketdata.stale_after_s``; a LIMIT hedge needs a bid and an
@@ -47,6 +48,7 @@ from otrade.position import HoldingSummary, PositionEngine
 __all__ = [
     "HEDGE_ACTIONS",
     "HEDGE_ORDER_TYPES",
+    "HEDGE_REFERENCE",
     "HEDGE_TARGETS",
     "HedgeConfig",
     "HedgeDecision",
@@ -63,6 +65,8 @@ HEDGE_ORDER_TYPES: Final = (OrderType.MARKET, OrderType.LIMIT)
 """The accepted :attr:`HedgeConfig.order_type` values."""
 HEDGE_ACTIONS: Final = ("order", "none", "wait")
 """The :attr:`HedgeDecision.action` values."""
+HEDGE_REFERENCE: Final = "hedge"
+"""The reference of hedge orders (the strategy engine's sender tags them with it)."""
 
 # The price step of a LIMIT hedge's offset, and the least price it is ever sent at.
 _TICK: Final = 0.01
@@ -463,11 +467,20 @@ class HedgeEngine(BaseEngine):
                 self._log.opt(exception=True).error("hedge check of {!r} failed", strategy)
 
     def process_order_event(self, event: Event) -> None:
-        """Follow the status and traded units of the engine's own hedge orders."""
+        """Follow the status and traded units of the hedge orders.
+
+        Those the engine sent, and any other active order of a strategy with the reference
+        ``hedge``: one a broker reports working after a restart is an unfinished hedge, so
+        the next check cancels it and waits for it instead of hedging on top of it.
+        """
         order: OrderData = event.data
         hedge = self._orders.get(order.order_id)
         if hedge is None:
-            return
+            if order.reference != HEDGE_REFERENCE or not order.strategy:
+                return
+            if not order.status.is_active:
+                return
+            hedge = self._orders[order.order_id] = _HedgeOrder(order.order_id, order.strategy)
         hedge.status = order.status
         hedge.traded = order.traded
         self._forget_if_settled(hedge)

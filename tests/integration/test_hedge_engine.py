@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
+import attrs
 import pytest
 
 from otrade.clock import SimulatedClock
@@ -370,3 +371,36 @@ def test_checks_run_every_interval_s_of_clock_time_not_every_timer(harness):
     flat = harness.decisions[-1]
     assert (flat.action, flat.delta, flat.gamma) == ("none", 0.0, 0.0)
     assert harness.clock.now() - START == timedelta(seconds=6)
+
+
+def test_a_hedge_left_working_by_an_earlier_session_is_cancelled_before_a_new_one(harness):
+    # After a restart the broker reports the strategy's working hedge at connect, before
+    # the strategy registers its hedging again: hedging on top of it would double it.
+    harness.sell_calls(10)
+    harness.greeks(0.55)
+    left = OrderData(
+        order_id="H-before", gateway_name="paper", symbol="SPY", direction=Direction.LONG,
+        order_type=OrderType.LIMIT, volume=550, price=449.00, strategy=STRATEGY,
+        reference="hedge", status=Status.NOT_TRADED, time=harness.clock.now(),
+    )  # fmt: skip
+    harness.put(EVENT_ORDER, left)
+    harness.pump()
+    sender = BrokerSender(harness.main, STRATEGY)
+    harness.hedge.register(STRATEGY, "SPY", HedgeConfig(), sender)
+    assert harness.hedge.pending_orders(STRATEGY) == ["H-before"]
+
+    (first,) = harness.step()
+    assert (first.action, first.order_id) == ("wait", "H-before")
+    assert sender.cancelled == ["H-before"]
+    assert sender.sent == []
+    # The broker fills 200 before the cancel lands.
+    harness.put(EVENT_TRADE, TradeData(
+        trade_id="H-before-1", order_id="H-before", gateway_name="paper", symbol="SPY",
+        direction=Direction.LONG, price=449.00, volume=200, time=harness.clock.now(),
+        strategy=STRATEGY,
+    ))  # fmt: skip
+    harness.put(EVENT_ORDER, attrs.evolve(left, status=Status.CANCELLED, traded=200))
+    harness.pump()
+    assert harness.hedge.pending_orders(STRATEGY) == []
+    (second,) = harness.step()
+    assert (second.action, second.direction, second.volume) == ("order", Direction.LONG, 350)

@@ -54,7 +54,7 @@ from otrade.event import (
     Event,
     EventEngine,
 )
-from otrade.hedge import HedgeConfig, HedgeEngine
+from otrade.hedge import HEDGE_REFERENCE, HedgeConfig, HedgeEngine
 from otrade.marketdata import MarketDataEngine
 from otrade.objects import (
     CancelRequest,
@@ -77,9 +77,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HEDGE_REFERENCE", "OptionStrategyEngine", "class_path"]
 
-
-HEDGE_REFERENCE = "hedge"
-"""The reference of orders the HedgeEngine sends through a strategy."""
 
 _FILE_MODULE_PREFIX = "otrade_strategy_files"
 # Attributes every template instance sets in __init__ (a subclass must not reuse them).
