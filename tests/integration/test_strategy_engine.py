@@ -26,7 +26,7 @@ from otrade.event import (
     EVENT_TRADE,
 )
 from otrade.hedge import HedgeDecision
-from otrade.objects import CancelRequest, GreeksData, OrderData, StrategyData, TradeData
+from otrade.objects import CancelRequest, GreeksData, Leg, OrderData, StrategyData, TradeData
 from otrade.settings import (
     LogSettings,
     MarketDataSettings,
@@ -874,3 +874,32 @@ def test_orders_reported_before_their_strategy_is_restored_count_once_it_is(harn
     assert strategy.holding.options[CALL_470].quantity == 3
     assert set(strategy.active_orders) == {"close-1"}
     assert strategy.close_option_position(CALL_470) is None  # the working close covers it
+
+
+def test_a_combo_close_reported_before_its_strategy_is_restored_is_not_sent_again(harness):
+    strategy = harness.running()
+    marketdata = harness.main.get_engine("marketdata")
+    legs = {
+        "long_call": marketdata.get_option(CALL_460),
+        "short_call": marketdata.get_option(CALL_470),
+    }
+    strategy.combo_order("bull_call_spread", legs, Direction.LONG, 1)
+    harness.pump()
+    (combo,) = strategy.holding.open_combos()
+    harness.engine.stop_strategy("s1")
+    harness.engine.remove_strategy("s1")
+    # A restart: the broker reports the strategy's working close before it is restored.
+    close = OrderData(
+        order_id="close-before", gateway_name="paper", symbol="SPY close",
+        direction=Direction.LONG, order_type=OrderType.LIMIT, volume=1, price=-1.85,
+        legs=tuple(Leg(s, -q, combo.roles.get(s, "")) for s, q in combo.quantities().items()),
+        strategy="s1", reference=f"close:{combo.combo_id}", status=Status.NOT_TRADED,
+        time=harness.clock.now(),
+    )  # fmt: skip
+    harness.put(EVENT_ORDER, close)
+    harness.pump()
+    restored = harness.engine.restore_strategy("s1")
+    assert harness.engine.init_strategy("s1")
+    assert harness.engine.start_strategy("s1")
+    assert set(restored.active_orders) == {"close-before"}
+    assert restored.close_combo_position(combo.combo_id) is None  # it is already working

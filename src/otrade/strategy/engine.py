@@ -1115,6 +1115,8 @@ class OptionStrategyEngine(BaseEngine):
             return
         active = self._active.setdefault(name, {})
         if order.status.is_active:
+            if order.order_id not in active and order.legs:
+                self._note_combo_close(order)
             active[order.order_id] = order
         else:
             active.pop(order.order_id, None)
@@ -1147,6 +1149,11 @@ class OptionStrategyEngine(BaseEngine):
             self._call(strategy, strategy.on_trade, trade)
         if trade.strategy in self._deferred_closes:
             self._send_deferred_closes(trade.strategy)
+
+    def _note_combo_close(self, order: OrderData) -> None:
+        """Know a working combo close this session did not send (reported after a restart)."""
+        if order.reference.startswith(CLOSE_REFERENCE_PREFIX):
+            self._closing.setdefault(order.order_id, order.reference[len(CLOSE_REFERENCE_PREFIX) :])
 
     def _settled(self, order_id: str) -> None:
         """Forget an order that ended and whose fills are all booked."""
