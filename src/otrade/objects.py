@@ -358,6 +358,26 @@ class OrderData:
         """A request to cancel this order."""
         return CancelRequest(order_id=self.order_id, gateway_name=self.gateway_name)
 
+    def create_request(self) -> OrderRequest:
+        """The request this order was sent from (the inverse of ``create_order``).
+
+        Raises:
+            ValueError: The order's fields do not make a valid request.
+        """
+        return OrderRequest(
+            symbol=self.symbol,
+            direction=self.direction,
+            order_type=self.order_type,
+            volume=self.volume,
+            price=self.price,
+            trigger_price=self.trigger_price,
+            offset=self.offset,
+            legs=self.legs,
+            strategy=self.strategy,
+            reference=self.reference,
+            combo_signature=self.combo_signature,
+        )
+
 
 @attrs.frozen(kw_only=True)
 class TradeData:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from otrade.constants import (
     Direction,
     Exchange,
+    Offset,
     OptionRight,
     OrderType,
     Product,
@@ -148,6 +149,30 @@ def test_create_order_copies_the_request_and_starts_submitting():
     assert order.create_cancel_request() == CancelRequest(
         order_id="01J0ORDER", gateway_name="paper"
     )
+
+
+@given(
+    direction=st.sampled_from(Direction),
+    volume=st.integers(1, 500),
+    price=st.none() | st.integers(-500, 500).filter(bool).map(lambda cents: cents / 100),
+    ratios=st.lists(st.integers(-3, 3).filter(bool), max_size=4),
+    offset=st.sampled_from(Offset),
+    reference=st.sampled_from(("", "entry", "close:01J0COMBO")),
+)
+def test_an_order_gives_back_the_request_it_was_created_from(
+    *, direction, volume, price, ratios, offset, reference
+):
+    legs = tuple(Leg(f"SPY261218P0044{index}000", ratio) for index, ratio in enumerate(ratios))
+    if not legs and price is not None:
+        price = abs(price)  # a single instrument's price is positive
+    request = OrderRequest(
+        symbol="SPY combo" if legs else "SPY", direction=direction,
+        order_type=OrderType.MARKET if price is None else OrderType.LIMIT, volume=volume,
+        price=price, offset=offset, legs=legs, strategy="wheel", reference=reference,
+        combo_signature="sig" if legs else "",
+    )  # fmt: skip
+    order = attrs.evolve(request.create_order("01J0ORDER", "ib", NOW), status=Status.NOT_TRADED)
+    assert order.create_request() == request
 
 
 def test_order_cannot_trade_more_than_its_volume():

@@ -211,23 +211,6 @@ def _placed(request: OrderRequest) -> _Placed:
     return _Placed(request, roles, divisor)
 
 
-def _request_of(order: OrderData) -> OrderRequest:
-    """The request a stored order was sent from (what IB does not keep of it)."""
-    return OrderRequest(
-        symbol=order.symbol,
-        direction=order.direction,
-        order_type=order.order_type,
-        volume=order.volume,
-        price=order.price,
-        trigger_price=order.trigger_price,
-        offset=order.offset,
-        legs=order.legs,
-        strategy=order.strategy,
-        reference=order.reference,
-        combo_signature=order.combo_signature,
-    )
-
-
 class IbGateway(BaseGateway):
     """Interactive Brokers through ib_async; see the module docstring."""
 
@@ -651,7 +634,7 @@ class IbGateway(BaseGateway):
             self._not_stored.add(order_id)
             return None
         try:
-            placed = _placed(_request_of(stored))
+            placed = _placed(stored.create_request())
         except ValueError as error:
             self.write_log(f"stored order {order_id} cannot be read back: {error}", "WARNING")
             self._not_stored.add(order_id)
