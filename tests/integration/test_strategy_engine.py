@@ -903,3 +903,33 @@ def test_a_combo_close_reported_before_its_strategy_is_restored_is_not_sent_agai
     assert harness.engine.start_strategy("s1")
     assert set(restored.active_orders) == {"close-before"}
     assert restored.close_combo_position(combo.combo_id) is None  # it is already working
+
+
+def test_closes_a_rate_limit_refused_go_out_on_the_next_timers(tmp_path):
+    harness = StrategyHarness(tmp_path, risk=RiskSettings(max_orders_per_second=2))
+    try:
+        harness.quote_all()
+        strategy = harness.running()
+        for number, (symbol, volume) in enumerate(
+            ((CALL_460, 1), (CALL_470, 2), (PUT_430, -3), (PUT_440, -1))
+        ):
+            if number % 2 == 0:
+                harness.clock.advance(1)  # two orders a second at most
+            direction = Direction.LONG if volume > 0 else Direction.SHORT
+            assert strategy.option_order(symbol, direction, abs(volume)) is not None
+            harness.pump()
+        harness.clock.advance(1)
+        sent = strategy.close_all_positions()
+        harness.pump()
+        assert len(sent) == 2  # the other two closes were refused by the rate limit...
+        refused = [o for o in strategy.orders if o.reject_reason.startswith("order_rate:")]
+        assert len(refused) == 2
+        harness.tick(1.0)  # ...and go out at the next timer
+        harness.pump()
+        assert all(position.quantity == 0 for position in strategy.holding.positions())
+        closes = closes_sent(strategy, but=None)
+        assert sorted(volume for _, _, volume, traded in closes if traded) == [1, 1, 2, 3]
+        harness.tick(1.0)
+        assert len(closes_sent(strategy, but=None)) == len(closes)  # nothing more is sent
+    finally:
+        harness.main.close()

@@ -33,7 +33,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from loguru import logger
 
@@ -84,6 +84,18 @@ _INSTANCE_ATTRIBUTES = frozenset(
     {"strategy_engine", "strategy_name", "underlying_symbol", "state", "error"}
 )
 # States in which a strategy still hears about its orders and fills.
+# Refusals that free up with time: a close they refused is sent again at the next timer.
+_RATE_REFUSALS: Final = ("order_rate:", "global_order_rate:")
+
+
+class _DeferredClose(NamedTuple):
+    """A close asked for that waits: for cancels to end, or (``on_timer``) a rate limit."""
+
+    price: float | None
+    order_type: OrderType
+    on_timer: bool
+
+
 # Ended orders per strategy that get_order answers from memory.
 _RECENT_ENDED: Final = 1000
 _CALLBACK_STATES = frozenset({StrategyState.RUNNING, StrategyState.STOPPED})
@@ -156,9 +168,11 @@ class OptionStrategyEngine(BaseEngine):
         # Orders this engine asked to cancel, until they and their fills end.  A close still
         # counts them (they may fill before the cancel lands) and sends the rest once they end.
         self._cancelling: set[str] = set()
-        # strategy -> the closes waiting for such cancels: ("single", symbol) or ("combo",
-        # combo id) -> (price, order type) of the close asked for.
-        self._deferred_closes: dict[str, dict[tuple[str, str], tuple[float | None, OrderType]]] = {}
+        # strategy -> the closes waiting for such cancels, or for the next timer after a
+        # refusal by a risk rate limit: ("single", symbol) or ("combo", combo id) -> the
+        # close asked for.
+        self._deferred_closes: dict[str, dict[tuple[str, str], _DeferredClose]] = {}
+        self._refusal: str | None = None  # why the last send_request sent nothing
         self._subscriptions: dict[str, dict[str, ChainData]] = {}  # strategy -> key -> chain
         self._subscribers: dict[str, list[OptionStrategyTemplate]] = {}  # chain key -> running
         self._timer_due: dict[str, float] = {}
@@ -806,19 +820,24 @@ class OptionStrategyEngine(BaseEngine):
         name = strategy.strategy_name
         state = strategy.state
         if state != StrategyState.RUNNING and not (deferred and state == StrategyState.STOPPED):
-            self._refuse(request, f"strategy_not_running: strategy {name!r} is {strategy.state}")
+            self._refusal = f"strategy_not_running: strategy {name!r} is {strategy.state}"
+            self._refuse(request, self._refusal)
             return None
         if request.strategy != name:
             raise StrategyError(f"request names strategy {request.strategy!r}, not {name!r}")
         risk = self._risk
-        if risk is not None and risk.check_and_report(request) is not None:
-            return None
+        if risk is not None:
+            self._refusal = risk.check_and_report(request)
+            if self._refusal is not None:
+                return None
         try:
             order_id = self.main_engine.send_order(request, self._gateway)
         except OTradeError as error:
             reason = error.reason if isinstance(error, OrderRejected) else str(error)
-            self._refuse(request, f"gateway: {reason}")
+            self._refusal = f"gateway: {reason}"
+            self._refuse(request, self._refusal)
             return None
+        self._refusal = None
         self._sent_orders.add(name)
         self._active.setdefault(name, {})[order_id] = request
         return order_id
@@ -921,7 +940,7 @@ class OptionStrategyEngine(BaseEngine):
                 message = f"{symbol}: closing orders already cover {held:+d}"
             self.write_log(message, "INFO", name)
             return None
-        return self.send_single(
+        order_id = self.send_single(
             strategy,
             symbol,
             closing,
@@ -932,6 +951,9 @@ class OptionStrategyEngine(BaseEngine):
             offset=Offset.CLOSE,
             deferred=deferred,
         )
+        if order_id is None and self._rate_limited() and (deferred or strategy.trading):
+            self._defer_close(name, ("single", symbol), price, order_type, on_timer=True)
+        return order_id
 
     def _working_volume(self, name: str, symbol: str, direction: Direction) -> tuple[int, int]:
         """Units of ``symbol`` in ``direction`` sent as single orders but not yet booked.
@@ -954,9 +976,20 @@ class OptionStrategyEngine(BaseEngine):
         return total, cancelling
 
     def _defer_close(
-        self, name: str, target: tuple[str, str], price: float | None, order_type: OrderType
+        self,
+        name: str,
+        target: tuple[str, str],
+        price: float | None,
+        order_type: OrderType,
+        *,
+        on_timer: bool = False,
     ) -> None:
-        self._deferred_closes.setdefault(name, {})[target] = (price, OrderType(order_type))
+        close = _DeferredClose(price, OrderType(order_type), on_timer)
+        self._deferred_closes.setdefault(name, {})[target] = close
+
+    def _rate_limited(self) -> bool:
+        """True when the last refusal was a risk rate limit (it frees up with time)."""
+        return self._refusal is not None and self._refusal.startswith(_RATE_REFUSALS)
 
     def _waits_for_cancel(self, name: str, target: tuple[str, str]) -> bool:
         """True while an order ``target`` waits for has a cancel requested and has not ended."""
@@ -972,21 +1005,25 @@ class OptionStrategyEngine(BaseEngine):
                 return True
         return False
 
-    def _send_deferred_closes(self, name: str) -> None:
-        """Ask again for the closes of ``name`` whose cancels have all ended."""
+    def _send_deferred_closes(self, name: str, *, timer: bool = False) -> None:
+        """Ask again for the closes of ``name`` whose cancels have all ended.
+
+        Those a rate limit refused wait for a timer event (``timer``): retried on an order
+        event, a refusal's own REJECTED event would retry it at once, again and again.
+        """
         waiting = self._deferred_closes.get(name)
         strategy = self.strategies.get(name)
         if not waiting or strategy is None:
             return
-        for target, (price, order_type) in list(waiting.items()):
-            if self._waits_for_cancel(name, target):
+        for target, close in list(waiting.items()):
+            if (close.on_timer and not timer) or self._waits_for_cancel(name, target):
                 continue
             del waiting[target]
             kind, key = target
             if kind == "single":
-                self.close_single(strategy, key, price, order_type, deferred=True)
+                self.close_single(strategy, key, close.price, close.order_type, deferred=True)
             else:
-                self.close_combo(strategy, key, price, order_type, deferred=True)
+                self.close_combo(strategy, key, close.price, close.order_type, deferred=True)
         if not waiting:
             self._deferred_closes.pop(name, None)
 
@@ -1049,6 +1086,8 @@ class OptionStrategyEngine(BaseEngine):
         order_id = self.send_request(strategy, request, deferred=deferred)
         if order_id is not None:
             self._closing[order_id] = combo_id
+        elif self._rate_limited() and (deferred or strategy.trading):
+            self._defer_close(name, ("combo", combo_id), price, order_type, on_timer=True)
         return order_id
 
     def close_all(self, strategy: OptionStrategyTemplate) -> list[str]:
@@ -1176,6 +1215,8 @@ class OptionStrategyEngine(BaseEngine):
         """Restore at the first tick; then ``on_timer`` when due, and store changed variables."""
         if not self._started_up:
             self.startup()
+        for name in list(self._deferred_closes):
+            self._send_deferred_closes(name, timer=True)
         now = self._clock.monotonic()
         for name, due in list(self._timer_due.items()):
             strategy = self.strategies.get(name)

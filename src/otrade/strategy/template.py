@@ -351,10 +351,13 @@ class OptionStrategyTemplate:
 
         Active orders that already reduce the position count toward it, so calling this
         twice never sends more than the position; orders that would add to it are not
-        counted (cancel them first, or use :meth:`close_all_positions`).
+        counted (cancel them first, or use :meth:`close_all_positions`).  Closing orders
+        being cancelled count until they end; then the rest is sent on its own.  A close a
+        risk rate limit refuses is asked for again at each timer event until it goes out.
 
         Returns:
-            The order id, or None when there is nothing left to close or it was refused.
+            The order id, or None when there is nothing left to close now, or it was
+            refused.
         """
         return self.strategy_engine.close_single(self, self.underlying_symbol, price, order_type)
 
@@ -383,9 +386,12 @@ class OptionStrategyTemplate:
         The order trades every open leg back to zero; its signature is the reverse of the
         open combo's, so its fills net against that combo and realize its P&L.
 
+        A close waiting for the cancel of an earlier close, or refused by a risk rate
+        limit, goes out later as for :meth:`close_underlying_position`.
+
         Returns:
-            The order id, or None when the combo is flat, a close is already working, or
-            the order was refused.
+            The order id, or None when the combo is flat, a close is already working or
+            waits, or the order was refused.
         """
         combo_id = position.combo_id if isinstance(position, ComboPosition) else position
         return self.strategy_engine.close_combo(self, combo_id, price, order_type)
@@ -393,8 +399,11 @@ class OptionStrategyTemplate:
     def close_all_positions(self) -> list[str]:
         """Cancel every active order, then close every position with market orders.
 
+        A close that waits for a cancel, or that a risk rate limit refused, goes out later
+        on its own (see the strategy guide).
+
         Returns:
-            The ids of the closing orders sent.
+            The ids of the closing orders sent now.
         """
         return self.strategy_engine.close_all(self)
 
