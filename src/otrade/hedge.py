@@ -481,6 +481,9 @@ class HedgeEngine(BaseEngine):
             if not order.status.is_active:
                 return
             hedge = self._orders[order.order_id] = _HedgeOrder(order.order_id, order.strategy)
+            # What it traded before the engine saw it is in the ledger already (stored
+            # trades, or executions the broker replayed before reporting the order).
+            hedge.booked = order.traded
         hedge.status = order.status
         hedge.traded = order.traded
         self._forget_if_settled(hedge)

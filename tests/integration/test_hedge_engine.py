@@ -404,3 +404,31 @@ def test_a_hedge_left_working_by_an_earlier_session_is_cancelled_before_a_new_on
     assert harness.hedge.pending_orders(STRATEGY) == []
     (second,) = harness.step()
     assert (second.action, second.direction, second.volume) == ("order", Direction.LONG, 350)
+
+
+def test_a_hedge_partly_filled_before_a_restart_settles_once_it_ends(harness):
+    harness.sell_calls(10)
+    harness.greeks(0.55)
+    # As IB reconciles: the replayed execution first, then the order with its fill.
+    harness.put(EVENT_TRADE, TradeData(
+        trade_id="H-before-1", order_id="H-before", gateway_name="paper", symbol="SPY",
+        direction=Direction.LONG, price=449.00, volume=200, time=harness.clock.now(),
+        strategy=STRATEGY,
+    ))  # fmt: skip
+    left = OrderData(
+        order_id="H-before", gateway_name="paper", symbol="SPY", direction=Direction.LONG,
+        order_type=OrderType.LIMIT, volume=550, price=449.00, strategy=STRATEGY,
+        reference="hedge", status=Status.PART_TRADED, traded=200, time=harness.clock.now(),
+    )  # fmt: skip
+    harness.put(EVENT_ORDER, left)
+    harness.pump()
+    assert harness.shares() == 200
+    sender = BrokerSender(harness.main, STRATEGY)
+    harness.hedge.register(STRATEGY, "SPY", HedgeConfig(), sender)
+    (first,) = harness.step()
+    assert (first.action, sender.cancelled) == ("wait", ["H-before"])
+    harness.put(EVENT_ORDER, attrs.evolve(left, status=Status.CANCELLED))
+    harness.pump()
+    assert harness.hedge.pending_orders(STRATEGY) == []
+    (second,) = harness.step()
+    assert (second.action, second.direction, second.volume) == ("order", Direction.LONG, 350)

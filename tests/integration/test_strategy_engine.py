@@ -933,3 +933,43 @@ def test_closes_a_rate_limit_refused_go_out_on_the_next_timers(tmp_path):
         assert len(closes_sent(strategy, but=None)) == len(closes)  # nothing more is sent
     finally:
         harness.main.close()
+
+
+@pytest.mark.parametrize(
+    ("status", "expected_close"),
+    [
+        (Status.PART_TRADED, 2),  # 4 held, 2 still working: the close sends the other 2
+        (Status.CANCELLED, 4),  # it ended with 1 traded: nothing covers the 4 held
+    ],
+)
+def test_an_order_partly_filled_before_a_restart_counts_only_its_remainder(
+    tmp_path, status, expected_close
+):
+    # Bought 5; a sell-to-close of 3 filled 1, then otrade stopped.
+    before = StrategyHarness(tmp_path)
+    now = before.clock.now()
+    for trade_id, direction, volume in (("b-1", Direction.LONG, 5), ("s-1", Direction.SHORT, 1)):
+        before.put(EVENT_TRADE, TradeData(
+            trade_id=trade_id, order_id=f"o-{trade_id}", gateway_name="paper", symbol=CALL_470,
+            direction=direction, price=1.50, volume=volume, time=now, strategy="s1",
+        ))  # fmt: skip
+    before.pump()
+    before.main.close()
+
+    harness = StrategyHarness(tmp_path)  # the ledger is rebuilt; no trade event is replayed
+    try:
+        harness.quote_all()
+        strategy = harness.running()
+        assert strategy.holding.options[CALL_470].quantity == 4
+        # The broker reports the order, traded 1 of 3.
+        harness.put(EVENT_ORDER, OrderData(
+            order_id="o-s-1", gateway_name="paper", symbol=CALL_470, direction=Direction.SHORT,
+            order_type=OrderType.LIMIT, volume=3, price=1.55, strategy="s1", reference="close",
+            status=status, traded=1, average_price=1.50, time=now,
+        ))  # fmt: skip
+        harness.pump()
+        close = strategy.close_option_position(CALL_470)
+        assert close is not None
+        assert strategy.get_order(close).volume == expected_close
+    finally:
+        harness.main.close()

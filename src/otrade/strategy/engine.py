@@ -83,21 +83,11 @@ _FILE_MODULE_PREFIX = "otrade_strategy_files"
 _INSTANCE_ATTRIBUTES = frozenset(
     {"strategy_engine", "strategy_name", "underlying_symbol", "state", "error"}
 )
-# States in which a strategy still hears about its orders and fills.
 # Refusals that free up with time: a close they refused is sent again at the next timer.
 _RATE_REFUSALS: Final = ("order_rate:", "global_order_rate:")
-
-
-class _DeferredClose(NamedTuple):
-    """A close asked for that waits: for cancels to end, or (``on_timer``) a rate limit."""
-
-    price: float | None
-    order_type: OrderType
-    on_timer: bool
-
-
 # Ended orders per strategy that get_order answers from memory.
 _RECENT_ENDED: Final = 1000
+# States in which a strategy still hears about its orders and fills.
 _CALLBACK_STATES = frozenset({StrategyState.RUNNING, StrategyState.STOPPED})
 _RESTORED_STATES = frozenset(
     {StrategyState.INITIALIZED, StrategyState.RUNNING, StrategyState.STOPPED}
@@ -132,6 +122,14 @@ class _HedgeSender:
 
     def cancel_hedge(self, order_id: str) -> None:
         self._engine.cancel_order(self._strategy, order_id)
+
+
+class _DeferredClose(NamedTuple):
+    """A close asked for that waits: for cancels to end, or (``on_timer``) a rate limit."""
+
+    price: float | None
+    order_type: OrderType
+    on_timer: bool
 
 
 class OptionStrategyEngine(BaseEngine):
@@ -1153,9 +1151,9 @@ class OptionStrategyEngine(BaseEngine):
         if not name:
             return
         active = self._active.setdefault(name, {})
+        if order.order_id not in active and order.order_id not in self._unsettled:
+            self._note_unsent(order)
         if order.status.is_active:
-            if order.order_id not in active and order.legs:
-                self._note_combo_close(order)
             active[order.order_id] = order
         else:
             active.pop(order.order_id, None)
@@ -1189,10 +1187,19 @@ class OptionStrategyEngine(BaseEngine):
         if trade.strategy in self._deferred_closes:
             self._send_deferred_closes(trade.strategy)
 
-    def _note_combo_close(self, order: OrderData) -> None:
-        """Know a working combo close this session did not send (reported after a restart)."""
-        if order.reference.startswith(CLOSE_REFERENCE_PREFIX):
-            self._closing.setdefault(order.order_id, order.reference[len(CLOSE_REFERENCE_PREFIX) :])
+    def _note_unsent(self, order: OrderData) -> None:
+        """First sight of an order this session did not send (reported after a restart).
+
+        What it traded before is in the ledger already (stored trades, or executions the
+        broker replayed before reporting the order), so it counts as booked; a working
+        combo close is known as its combo's close.
+        """
+        order_id = order.order_id
+        if order.traded:
+            self._booked[order_id] = max(self._booked.get(order_id, 0), order.traded)
+        closes = order.reference.removeprefix(CLOSE_REFERENCE_PREFIX)
+        if order.legs and order.status.is_active and closes != order.reference:
+            self._closing.setdefault(order_id, closes)
 
     def _settled(self, order_id: str) -> None:
         """Forget an order that ended and whose fills are all booked."""
