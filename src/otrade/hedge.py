@@ -593,8 +593,8 @@ class HedgeEngine(BaseEngine):
         underlying = portfolio.underlying if portfolio is not None else None
         if underlying is None or underlying.quote_time is None:
             return f"no quote for {symbol}"
-        # The age is measured here: the MarketDataEngine's stale flag is only kept up to
-        # date for the underlyings of active chains.
+        # The age is measured here, to the moment: the MarketDataEngine's stale flag is
+        # set on its timer, up to a timer interval late.
         age_s = (self._clock.now() - underlying.quote_time).total_seconds()
         if age_s > self._stale_after_s:
             return (
