@@ -60,6 +60,17 @@ def read_lines(stream, lines: queue.Queue[str]) -> None:
         lines.put(line.rstrip("\n"))
 
 
+def start_run(config: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    """``otrade run CONFIG`` in a subprocess, and a queue of the lines it prints."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "otrade", "run", str(config)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_environment(),
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+    return process, lines
+
+
 def wait_for(condition, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -74,12 +85,7 @@ def test_run_works_until_sigint_then_cancels_its_open_order_and_stores_the_strat
     # A limit at the net mid rests on the paper gateway (it fills only at the far side).
     config = write_config(tmp_path)
     database = tmp_path / "otrade.db"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "otrade", "run", str(config)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_environment(),
-    )  # fmt: skip
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+    process, lines = start_run(config)
     seen: list[str] = []
 
     def printed(text: str) -> bool:
@@ -215,12 +221,7 @@ def test_run_live_on_ib_with_tradier_quotes_trades_and_cancels_at_the_broker_on_
             data=tmp_path.as_posix(), token=TOKEN, tradier_url=tradier.url, ib_port=tws.port,
             probe=probe.as_posix(),
         ), encoding="utf-8")  # fmt: skip
-        process = subprocess.Popen(
-            [sys.executable, "-m", "otrade", "run", str(config)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_environment(),
-        )  # fmt: skip
-        lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
+        process, lines = start_run(config)
         seen: list[str] = []
         try:
             # Listings and quotes come from Tradier; the order goes to IB.

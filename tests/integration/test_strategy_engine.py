@@ -27,6 +27,7 @@ from otrade.event import (
 )
 from otrade.hedge import HedgeDecision
 from otrade.objects import CancelRequest, GreeksData, Leg, OrderData, StrategyData, TradeData
+from otrade.position import ComboPosition
 from otrade.settings import (
     LogSettings,
     MarketDataSettings,
@@ -671,6 +672,21 @@ def test_a_restored_strategy_does_not_see_orders_that_ended_while_it_was_removed
 # -- closing over working closes that are being cancelled ------------------------------------
 
 
+def open_bull_call_spread(
+    harness: StrategyHarness, strategy: Recorder, volume: int
+) -> ComboPosition:
+    """Buy ``volume`` 460/470 call spreads at market; the combo position they opened."""
+    marketdata = harness.main.get_engine("marketdata")
+    legs = {
+        "long_call": marketdata.get_option(CALL_460),
+        "short_call": marketdata.get_option(CALL_470),
+    }
+    strategy.combo_order("bull_call_spread", legs, Direction.LONG, volume)
+    harness.pump()
+    (combo,) = strategy.holding.open_combos()
+    return combo
+
+
 def closes_sent(strategy: Recorder, but: str | None) -> list[tuple[OrderType, Direction, int, int]]:
     """Type, side, volume and filled volume of each close order but ``but``, as they end."""
     ids = dict.fromkeys(o.order_id for o in strategy.orders if o.reference.startswith("close"))
@@ -779,14 +795,7 @@ def test_close_all_from_on_stop_goes_out_after_the_stop_cancelled_the_take_profi
 
 def test_a_combo_close_waiting_for_the_cancel_of_its_resting_close_flattens_every_leg(harness):
     strategy = harness.running()
-    marketdata = harness.main.get_engine("marketdata")
-    legs = {
-        "long_call": marketdata.get_option(CALL_460),
-        "short_call": marketdata.get_option(CALL_470),
-    }
-    strategy.combo_order("bull_call_spread", legs, Direction.LONG, 2)
-    harness.pump()
-    (combo,) = strategy.holding.open_combos()
+    combo = open_bull_call_spread(harness, strategy, 2)
     assert combo.quantities() == {CALL_460: 2, CALL_470: -2}
     # Selling the spread for a credit of 1.85 rests: the legs' bid/ask give 1.60 (mid 1.75).
     resting = strategy.close_combo_position(combo, -1.85, OrderType.LIMIT)
@@ -803,14 +812,7 @@ def test_a_combo_close_waiting_for_the_cancel_of_its_resting_close_flattens_ever
 
 def test_a_combo_close_reported_filled_before_its_trades_is_not_sent_twice(harness):
     strategy = harness.running()
-    marketdata = harness.main.get_engine("marketdata")
-    legs = {
-        "long_call": marketdata.get_option(CALL_460),
-        "short_call": marketdata.get_option(CALL_470),
-    }
-    strategy.combo_order("bull_call_spread", legs, Direction.LONG, 1)
-    harness.pump()
-    (combo,) = strategy.holding.open_combos()
+    combo = open_bull_call_spread(harness, strategy, 1)
     first = strategy.close_combo_position(combo, -1.85, OrderType.LIMIT)
     harness.pump()
     working = strategy.active_orders[first]
@@ -878,14 +880,7 @@ def test_orders_reported_before_their_strategy_is_restored_count_once_it_is(harn
 
 def test_a_combo_close_reported_before_its_strategy_is_restored_is_not_sent_again(harness):
     strategy = harness.running()
-    marketdata = harness.main.get_engine("marketdata")
-    legs = {
-        "long_call": marketdata.get_option(CALL_460),
-        "short_call": marketdata.get_option(CALL_470),
-    }
-    strategy.combo_order("bull_call_spread", legs, Direction.LONG, 1)
-    harness.pump()
-    (combo,) = strategy.holding.open_combos()
+    combo = open_bull_call_spread(harness, strategy, 1)
     harness.engine.stop_strategy("s1")
     harness.engine.remove_strategy("s1")
     # A restart: the broker reports the strategy's working close before it is restored.

@@ -300,6 +300,20 @@ def as_trades(raw: list[tuple[str, int, float, str, float]]) -> list[TradeData]:
     ]
 
 
+def ledger(
+    raw: list[tuple[str, int, float, str, float]], combo_units: list[int]
+) -> tuple[list[TradeData], dict[str, OrderData]]:
+    """The single fills of ``raw``, then one vertical per entry of ``combo_units`` (signed
+    units) with its leg fills: the trades in order, and the combo orders by id."""
+    trades = as_trades(raw)
+    orders: dict[str, OrderData] = {}
+    for index, units in enumerate(combo_units):
+        order = combo_order(f"C{index}", 1 if units > 0 else -1, abs(units))
+        orders[order.order_id] = order
+        trades += leg_trades(order, abs(units), {CALL_450: 5.0 + index, CALL_455: 2.0})
+    return trades, orders
+
+
 # The engine is reset at the top of every example (rebuild_from an empty ledger, and the
 # combo orders put again), so sharing the function-scoped fixture is safe.
 @settings(
@@ -307,12 +321,7 @@ def as_trades(raw: list[tuple[str, int, float, str, float]]) -> list[TradeData]:
 )
 @given(raw=fills, combo_units=st.lists(st.integers(-2, 2).filter(bool), max_size=4))
 def test_the_fold_equals_incremental_application_through_the_engine(engine, raw, combo_units):
-    trades = as_trades(raw)
-    orders: dict[str, OrderData] = {}
-    for index, units in enumerate(combo_units):
-        order = combo_order(f"C{index}", 1 if units > 0 else -1, abs(units))
-        orders[order.order_id] = order
-        trades += leg_trades(order, abs(units), {CALL_450: 5.0 + index, CALL_455: 2.0})
+    trades, orders = ledger(raw, combo_units)
     engine.rebuild_from([], {})
     for order in orders.values():
         put(engine, EVENT_ORDER, order)
@@ -362,12 +371,7 @@ def test_the_risk_figures_read_from_open_positions_equal_a_recount_of_every_ledg
 ):
     # Holding.exposure and quantity_of read an index of the open positions; the index must
     # follow every fill, through zero and back, single legs and combo legs alike.
-    trades = as_trades(raw)
-    orders: dict[str, OrderData] = {}
-    for index, units in enumerate(combo_units):
-        order = combo_order(f"C{index}", 1 if units > 0 else -1, abs(units))
-        orders[order.order_id] = order
-        trades += leg_trades(order, abs(units), {CALL_450: 5.0 + index, CALL_455: 2.0})
+    trades, orders = ledger(raw, combo_units)
     for holding in rebuild_holdings(trades, orders).values():
         for position in holding.positions():
             if position.is_option:
