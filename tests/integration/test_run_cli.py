@@ -1,4 +1,4 @@
-"""``otrade run CONFIG.toml``: paper gateway on the simulated market, stopped by SIGINT."""
+"""``otrade run CONFIG.toml``: paper or IB (the TWS fake), stopped by SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
@@ -81,7 +81,10 @@ def wait_for(condition, timeout_s: float) -> bool:
 
 
 @pytest.mark.timeout(30)
-def test_run_works_until_sigint_then_cancels_its_open_order_and_stores_the_strategy(tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
+def test_run_works_until_a_signal_then_cancels_its_open_order_and_stores_the_strategy(
+    tmp_path, stop_signal
+):
     # A limit at the net mid rests on the paper gateway (it fills only at the far side).
     config = write_config(tmp_path)
     database = tmp_path / "otrade.db"
@@ -100,7 +103,7 @@ def test_run_works_until_sigint_then_cancels_its_open_order_and_stores_the_strat
         assert "strategy condor: ShortCondor on SPY, running" in seen
         # The entry goes out once the chain has quotes and Greeks (a few live seconds).
         assert wait_for(lambda: bool(stored(database, resting)), 10)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop_signal)
         assert process.wait(timeout=15) == 0
     finally:
         if process.poll() is None:
