@@ -373,16 +373,30 @@ def test_checks_run_every_interval_s_of_clock_time_not_every_timer(harness):
     assert harness.clock.now() - START == timedelta(seconds=6)
 
 
+def left_hedge(harness: Harness, status: Status, traded: int = 0) -> OrderData:
+    """A buy of 550 SPY tagged ``hedge`` an earlier session left working, as reported now."""
+    return OrderData(
+        order_id="H-before", gateway_name="paper", symbol="SPY", direction=Direction.LONG,
+        order_type=OrderType.LIMIT, volume=550, price=449.00, strategy=STRATEGY,
+        reference="hedge", status=status, traded=traded, time=harness.clock.now(),
+    )  # fmt: skip
+
+
+def left_hedge_fill(harness: Harness, volume: int) -> TradeData:
+    """An execution of :func:`left_hedge`."""
+    return TradeData(
+        trade_id="H-before-1", order_id="H-before", gateway_name="paper", symbol="SPY",
+        direction=Direction.LONG, price=449.00, volume=volume, time=harness.clock.now(),
+        strategy=STRATEGY,
+    )  # fmt: skip
+
+
 def test_a_hedge_left_working_by_an_earlier_session_is_cancelled_before_a_new_one(harness):
     # After a restart the broker reports the strategy's working hedge at connect, before
     # the strategy registers its hedging again: hedging on top of it would double it.
     harness.sell_calls(10)
     harness.greeks(0.55)
-    left = OrderData(
-        order_id="H-before", gateway_name="paper", symbol="SPY", direction=Direction.LONG,
-        order_type=OrderType.LIMIT, volume=550, price=449.00, strategy=STRATEGY,
-        reference="hedge", status=Status.NOT_TRADED, time=harness.clock.now(),
-    )  # fmt: skip
+    left = left_hedge(harness, Status.NOT_TRADED)
     harness.put(EVENT_ORDER, left)
     harness.pump()
     sender = BrokerSender(harness.main, STRATEGY)
@@ -394,11 +408,7 @@ def test_a_hedge_left_working_by_an_earlier_session_is_cancelled_before_a_new_on
     assert sender.cancelled == ["H-before"]
     assert sender.sent == []
     # The broker fills 200 before the cancel lands.
-    harness.put(EVENT_TRADE, TradeData(
-        trade_id="H-before-1", order_id="H-before", gateway_name="paper", symbol="SPY",
-        direction=Direction.LONG, price=449.00, volume=200, time=harness.clock.now(),
-        strategy=STRATEGY,
-    ))  # fmt: skip
+    harness.put(EVENT_TRADE, left_hedge_fill(harness, 200))
     harness.put(EVENT_ORDER, attrs.evolve(left, status=Status.CANCELLED, traded=200))
     harness.pump()
     assert harness.hedge.pending_orders(STRATEGY) == []
@@ -410,16 +420,8 @@ def test_a_hedge_partly_filled_before_a_restart_settles_once_it_ends(harness):
     harness.sell_calls(10)
     harness.greeks(0.55)
     # As IB reconciles: the replayed execution first, then the order with its fill.
-    harness.put(EVENT_TRADE, TradeData(
-        trade_id="H-before-1", order_id="H-before", gateway_name="paper", symbol="SPY",
-        direction=Direction.LONG, price=449.00, volume=200, time=harness.clock.now(),
-        strategy=STRATEGY,
-    ))  # fmt: skip
-    left = OrderData(
-        order_id="H-before", gateway_name="paper", symbol="SPY", direction=Direction.LONG,
-        order_type=OrderType.LIMIT, volume=550, price=449.00, strategy=STRATEGY,
-        reference="hedge", status=Status.PART_TRADED, traded=200, time=harness.clock.now(),
-    )  # fmt: skip
+    harness.put(EVENT_TRADE, left_hedge_fill(harness, 200))
+    left = left_hedge(harness, Status.PART_TRADED, traded=200)
     harness.put(EVENT_ORDER, left)
     harness.pump()
     assert harness.shares() == 200
